@@ -1,0 +1,22 @@
+"""lmbook: the companion package of the executable textbook on language modeling.
+
+Modules, each taught in a chapter:
+
+- :mod:`lmbook.data` — datasets and the hash-checked download registry (chapter 1);
+- :mod:`lmbook.config` — quick and full settings (chapter 1);
+- :mod:`lmbook.text` — vocabularies and training windows (chapter 1);
+- :mod:`lmbook.plot` — plot style with a CJK font (chapter 1);
+- :mod:`lmbook.exercises` — auto-checked exercises (chapter 1);
+- :mod:`lmbook.notebook` — notebook set-up (chapter 1).
+"""
+
+from importlib import metadata
+
+from lmbook.notebook import setup_notebook
+
+try:
+    __version__ = metadata.version("lmbook")
+except metadata.PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.1.0"
+
+__all__ = ["__version__", "setup_notebook"]

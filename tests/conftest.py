@@ -1,0 +1,61 @@
+"""Shared fixtures: a private data directory and a loopback HTTP server (no real network)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+
+import pytest
+
+from lmbook import data
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch):
+    """An empty LMBOOK_DATA_DIR for this test."""
+    monkeypatch.setenv("LMBOOK_DATA_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def serve():
+    """``serve(payload) -> url``: serve bytes on 127.0.0.1; ``serve.hits`` counts requests."""
+    servers = []
+
+    def start(payload: bytes, name: str = "file.bin") -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                start.hits += 1
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/{name}"
+
+    start.hits = 0
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def register(monkeypatch):
+    """``register(name, url, payload, **kw)``: add a registry entry whose hash is the payload's."""
+
+    def add(name, url, payload, **kw):
+        entry = data.RemoteFile(
+            folder=name, file_name=kw.pop("file_name", "file.bin"), url=url,
+            sha256=hashlib.sha256(payload).hexdigest(), **kw,
+        )
+        monkeypatch.setitem(data.REGISTRY, name, entry)
+        return entry
+
+    return add

@@ -1,0 +1,106 @@
+"""lmbook.data: the registry's lookup order, its errors, and the corpora."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmbook import data
+
+PAYLOAD = b"To be, or not to be: that is the question.\n" * 50
+
+
+def test_unknown_dataset_names_the_known_ones():
+    with pytest.raises(KeyError, match="unknown dataset 'shakespear'.*tiny_shakespeare"):
+        data.fetch("shakespear")
+
+
+def test_download_then_cache_hit(data_home, serve, register):
+    url = serve(PAYLOAD)
+    register("toy", url, PAYLOAD)
+    path = data.fetch("toy", progressbar=False)
+    assert path == data_home / "toy" / "file.bin"
+    assert path.read_bytes() == PAYLOAD
+    data.fetch("toy", progressbar=False)
+    assert serve.hits == 1  # the second call used the cached file
+
+
+def test_corrupted_cache_is_detected_and_fetched_again(data_home, serve, register):
+    register("toy", serve(PAYLOAD), PAYLOAD)
+    path = data_home / "toy" / "file.bin"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(PAYLOAD[:100])  # a truncated download
+    with pytest.warns(UserWarning, match="does not match its SHA-256"):
+        data.fetch("toy", progressbar=False)
+    assert path.read_bytes() == PAYLOAD
+    assert serve.hits == 1
+
+
+def test_offline_error_names_dataset_url_and_path(data_home, register):
+    url = "http://127.0.0.1:9/offline.txt"  # the discard port: nothing listens
+    register("toy", url, PAYLOAD)
+    with pytest.raises(data.DatasetUnavailableError) as err:
+        data.fetch("toy", progressbar=False)
+    message = str(err.value)
+    assert "'toy'" in message and url in message
+    assert str(data_home / "toy" / "file.bin") in message
+    assert not (data_home / "toy" / "file.bin").exists()
+
+
+def test_wrong_content_leaves_no_file(data_home, serve, register):
+    entry = register("toy", serve(b"an HTML error page"), PAYLOAD)
+    with pytest.raises(data.DatasetUnavailableError, match="toy"):
+        data.fetch("toy", progressbar=False)
+    folder = data_home / entry.folder
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_zip_member_is_extracted(data_home, serve, register, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "pkg.whl"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("pkg/font.otf", PAYLOAD)
+    payload = archive.read_bytes()
+    register("zipped", serve(payload), payload, file_name="pkg.whl", member="pkg/font.otf")
+    path = data.fetch("zipped", progressbar=False)
+    assert path.name == "font.otf" and path.read_bytes() == PAYLOAD
+
+
+def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMBOOK_DATA_DIR", str(tmp_path))
+    assert data.data_dir() == tmp_path
+
+
+def test_tiny_shakespeare_split_is_nanogpts():
+    text = data.load_tiny_shakespeare()
+    train, val = data.load_tiny_shakespeare("train"), data.load_tiny_shakespeare("validation")
+    assert len(text) == 1_115_394
+    assert train + val == text and len(train) == int(0.9 * len(text))
+
+
+def test_bad_split_is_rejected():
+    with pytest.raises(ValueError, match="split must be"):
+        data.load_tiny_shakespeare("test")
+    with pytest.raises(ValueError, match="train_fraction"):
+        data.split_point(10, 1.5)
+
+
+def test_peoples_daily_has_gold_words_and_tags():
+    sentences = data.load_peoples_daily()
+    assert len(sentences) == 19_484
+    assert sum(len(s) for s in sentences) == 1_121_447
+    assert sentences[0][:2] == [("迈向", "v"), ("充满", "v")]
+    train, val = data.load_peoples_daily("train"), data.load_peoples_daily("validation")
+    assert train + val == sentences and len(train) == int(0.9 * len(sentences))
+
+
+def test_tagged_line_errors_name_the_item():
+    assert data.parse_tagged_line("1/2/m") == [("1/2", "m")]
+    with pytest.raises(ValueError, match="expected 'word/TAG', got 'oops'"):
+        data.parse_tagged_line("好/a  oops")
+
+
+def test_chinese_reviews_are_labelled():
+    texts, labels = data.load_chinese_reviews()
+    assert len(texts) == len(labels) > 30_000
+    assert set(labels) == {0, 1} and all(texts)

@@ -1,0 +1,47 @@
+"""Exercises: every one accepts its reference answer and explains common wrong ones."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lmbook.exercises import Exercise, Incorrect, expect_number, score
+from lmbook.exercises import ch01
+
+CH01 = [
+    # (exercise, a correct answer, [(a wrong answer, words its message must contain)])
+    (ch01.q1, 2 ** 2.25, [(2.25, "bits"), (2.25 * math.log(2), "nats"), (2 ** -2.25, "sign"),
+                          (2 ** 9, "average"), (3.0, "not right")]),
+    (ch01.q2, 1.2 / math.log(2), [(1.2 * math.log(2), "multiplied"), (math.exp(1.2), "perplexity")]),
+    (ch01.q3, 2 / 4, [(2 / 13, "joint"), (2 / 12, "all bigrams"), (1.0, "P(the | cat)")]),
+    (ch01.q4, 200 ** (1000 / 5600), [(200 / 5.6, "don't divide"), (200 ** 5.6, "upside down")]),
+    (ch01.q5, lambda p: -np.mean(np.log(p)),
+     [(lambda p: -np.mean(np.log2(p)), "bits"), (lambda p: np.mean(np.log(p)), "NEGATIVE"),
+      (lambda p: -np.sum(np.log(p)), "mean"), (lambda p: 1 / 0, "raised"), (3.0, "function")]),
+]
+
+
+@pytest.mark.parametrize("q, right, wrongs", CH01, ids=[q.name for q, _, _ in CH01])
+def test_chapter1_exercise(q, right, wrongs, capsys):
+    q.check(right)
+    assert q.correct and "✅" in capsys.readouterr().out
+    for wrong, words in wrongs:
+        q.check(wrong)
+        out = capsys.readouterr().out
+        assert not q.correct and "❌" in out and words in out, (wrong, out)
+    q.check(None)
+    assert not q.correct and "not answered" in capsys.readouterr().out
+    q.hint()
+    q.solution()
+    assert q.name in capsys.readouterr().out
+
+
+def test_expect_number_rejects_non_numbers():
+    with pytest.raises(Incorrect, match="expected a number, got str"):
+        expect_number("four", 4)
+
+
+def test_score_counts_correct_answers(capsys):
+    q = Exercise("q", "2+2?", lambda a: expect_number(a, 4), hint="", solution="4")
+    q.check(4)
+    assert score([q, ch01.q1]) == (1, 2)

@@ -1,0 +1,69 @@
+"""lmbook.text: vocabularies and windows."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lmbook.text import UNK, Vocabulary, WindowBatches, random_windows
+
+
+@given(st.text(min_size=1))
+def test_encode_decode_round_trip(text):
+    vocab = Vocabulary.from_tokens(text)
+    assert "".join(vocab.decode(vocab.encode(text))) == text
+
+
+def test_reserved_ids_and_frequency_order():
+    vocab = Vocabulary.from_tokens("abbccc")
+    assert vocab.tokens == ["<pad>", "<unk>", "c", "b", "a"]
+    assert vocab.encode("cz").tolist() == [2, vocab.unk_id]
+    assert vocab.decode([1]) == [UNK]
+
+
+def test_min_count_and_max_size():
+    assert Vocabulary.from_tokens("abbccc", min_count=2).tokens[2:] == ["c", "b"]
+    assert len(Vocabulary.from_tokens("abbccc", max_size=3)) == 3
+
+
+def test_bad_input_errors():
+    with pytest.raises(ValueError, match="tokens is empty"):
+        Vocabulary.from_tokens("")
+    vocab = Vocabulary.from_tokens("ab")
+    with pytest.raises(IndexError, match=r"ids must be in \[0, 4\).*\[4, -1\]"):
+        vocab.decode([0, 4, -1])
+    with pytest.raises(ValueError, match="must include '<unk>'"):
+        Vocabulary(["a", "b"])
+    with pytest.raises(ValueError, match="min_count"):
+        Vocabulary.from_tokens("ab", min_count=0)
+    with pytest.raises(ValueError, match="max_size"):
+        Vocabulary.from_tokens("ab", max_size=2)
+
+
+def test_windows_have_next_token_targets():
+    ids = np.arange(1000)
+    x, y = random_windows(ids, 8, 16, np.random.default_rng(0))
+    assert x.shape == y.shape == (8, 16)
+    assert (y == x + 1).all()  # on arange, the next token is the id plus one
+
+
+def test_window_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="need at least seq_len \\+ 1 = 11 ids, got 5"):
+        random_windows(np.arange(5), 2, 10, rng)
+    with pytest.raises(ValueError, match="1-D"):
+        random_windows(np.zeros((3, 3)), 1, 1, rng)
+    with pytest.raises(ValueError, match="batch_size and seq_len"):
+        random_windows(np.arange(5), 0, 1, rng)
+
+
+def test_window_batches_are_reproducible_and_fresh_each_epoch():
+    a = WindowBatches(np.arange(500), batch_size=4, seq_len=8, steps=3, seed=1)
+    b = WindowBatches(np.arange(500), batch_size=4, seq_len=8, steps=3, seed=1)
+    assert len(a) == 3
+    assert (a[0][0] == b[0][0]).all()
+    first = a[0][0].copy()
+    a.on_epoch_end()
+    assert not (a[0][0] == first).all()
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        WindowBatches(np.arange(500), batch_size=4, seq_len=8, steps=0)
