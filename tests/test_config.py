@@ -19,7 +19,7 @@ def test_settings_errors_name_the_problem():
     with pytest.raises(ValueError, match="mode must be 'quick' or 'full', got 'fast'"):
         Settings(mode="fast")
     with pytest.raises(AttributeError, match="no setting named 'step'"):
-        Settings(mode="quick", steps=(1, 2)).step
+        _ = Settings(mode="quick", steps=(1, 2)).step
 
 
 def test_mode_comes_from_the_environment(monkeypatch):

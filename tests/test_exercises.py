@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lmbook.exercises import Exercise, Incorrect, expect_number, score
-from lmbook.exercises import ch01
+from lmbook.exercises import Exercise, Incorrect, ch01, expect_number, score
 
 CH01 = [
     # (exercise, a correct answer, [(a wrong answer, words its message must contain)])

@@ -5,12 +5,13 @@ Taught in chapter 1 (``notebooks/01_language_models.ipynb``); each chapter has a
 
 Each exercise has ``check(answer)``, ``hint()`` and ``solution()``.  ``check`` prints a
 verdict and records it in ``.correct``; for the common wrong answers it says what went
-wrong.  :func:`score` counts the exercises answered correctly, for grading.  An unanswered exercise (``None`` or ``...``) is reported, not failed loudly, so a
-student's notebook still runs top to bottom.
+wrong.  :func:`score` counts the exercises answered correctly, for grading.  An unanswered
+exercise (``None`` or ``...``) is reported, not failed loudly, so a student's notebook still
+runs top to bottom.
 
 Example:
-    >>> q = Exercise("q0", "What is 2 + 2?", lambda a: expect_number(a, 4, wrong=[(22, "+ on strings")]),
-    ...              hint="Count.", solution="4")
+    >>> checker = lambda a: expect_number(a, 4, wrong=[(22, "+ on strings")])
+    >>> q = Exercise("q0", "What is 2 + 2?", checker, hint="Count.", solution="4")
     >>> q.check(22)
     ❌ q0: + on strings
     >>> q.check(4)

@@ -29,7 +29,7 @@ q1 = Exercise(
             (_q1_nats, "that is the cross-entropy in nats; perplexity is exp of it."),
             (_q1_nats / math.log(2), "that is the cross-entropy in bits; perplexity is 2 ** bits."),
             (math.exp(-_q1_nats), "check the sign: perplexity is exp(-mean log p), not exp(mean log p)."),
-            (math.exp(len(Q1_PROBS) * _q1_nats), "average the log-probabilities over tokens, don't sum them."),
+            (math.exp(len(Q1_PROBS) * _q1_nats), "average the log-probabilities, don't sum them."),
         ],
     ),
     hint="Average the natural-log probabilities, negate, and exponentiate.",
