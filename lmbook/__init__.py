@@ -8,7 +8,10 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.plot` — plot style with a CJK font (chapter 1);
 - :mod:`lmbook.exercises` — auto-checked exercises (chapter 1);
 - :mod:`lmbook.notebook` — notebook set-up (chapter 1);
-- :mod:`lmbook.ngram` — n-gram models with smoothing, ARPA export (chapter 2).
+- :mod:`lmbook.ngram` — n-gram models with smoothing, ARPA export (chapter 2);
+- :mod:`lmbook.models` — recurrent language models (chapter 3);
+- :mod:`lmbook.generate` — sampling: greedy, temperature, top-k, top-p (chapter 3);
+- :mod:`lmbook.metrics` — cross-entropy over a whole token stream (chapter 3).
 """
 
 from importlib import metadata

@@ -24,7 +24,7 @@ CH02 = [
     (ch02.q1, 2 / 4, [(2 / 31, "joint"), (2 / 5, "count(sat)"), (2 / 3, "</s>")]),
     (ch02.q2, lambda c, n, v, k: (c + k) / (n + k * v),
      [(lambda c, n, v, k: (c + k) / n, "denominator"), (lambda c, n, v, k: (c + k) / (n + k), "once per"),
-      (lambda c, n, v, k: c / n, "should be"), ("add_k", "function")]),
+      (lambda c, n, v, k: c / n, "expected"), ("add_k", "function")]),
     (ch02.q3, 2, [(4, "how often"), (3, "AFTER")]),
     (ch02.q4, 10 ** 1.2,
      [(math.exp(1.2), "log10"), (10 ** -1.2, "sign"), (1.2, "bans"), (10 ** 6, "average")]),

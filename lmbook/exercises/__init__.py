@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-__all__ = ["Exercise", "Incorrect", "expect_number", "score"]
+__all__ = ["Exercise", "Incorrect", "expect_function", "expect_number", "score"]
 
 
 class Incorrect(Exception):
@@ -110,6 +110,51 @@ def expect_number(
         if math.isclose(value, wrong_value, rel_tol=rel_tol, abs_tol=1e-12):
             raise Incorrect(message)
     raise Incorrect(f"{value:.6g} is not right; try the hint.")
+
+
+def expect_function(
+    fn,
+    reference: Callable,
+    cases: Iterable[tuple],
+    wrong: Iterable[tuple[Callable, str]] = (),
+    rel_tol: float = 1e-6,
+) -> None:
+    """Check a student's function against ``reference`` on every argument tuple in ``cases``.
+
+    Args:
+        fn: the student's function.
+        reference: the right function.
+        cases: argument tuples to call both with.
+        wrong: ``(mistaken_function, message)`` pairs for common mistakes: when the
+            student's result matches a mistaken function's on a case, its message is shown.
+        rel_tol: relative tolerance.
+
+    Example:
+        >>> expect_function(lambda x: 2 * x, lambda x: x + x, [(1,), (5,)])
+        >>> expect_function(lambda x: x * x, lambda x: x + x, [(1,), (5,)],
+        ...                 wrong=[(lambda x: x * x, "that squares")])
+        Traceback (most recent call last):
+        ...
+        lmbook.exercises.Incorrect: that squares
+    """
+    if not callable(fn):
+        raise Incorrect(f"expected a function, got {type(fn).__name__} {fn!r}")
+    for args in cases:
+        want = float(reference(*args))
+        try:
+            got = float(fn(*args))
+        except Exception as err:
+            raise Incorrect(f"your function raised {type(err).__name__}: {err} "
+                            f"on arguments {args}") from None
+        if math.isclose(got, want, rel_tol=rel_tol, abs_tol=1e-12):
+            continue
+        for mistaken, message in wrong:
+            try:
+                if math.isclose(got, float(mistaken(*args)), rel_tol=rel_tol, abs_tol=1e-12):
+                    raise Incorrect(message)
+            except (ArithmeticError, ValueError):
+                pass
+        raise Incorrect(f"on arguments {args} expected {want:.6g}, got {got:.6g}.")
 
 
 def score(exercises: Iterable[Exercise]) -> tuple[int, int]:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from lmbook.exercises import Exercise, Incorrect, expect_number
+from lmbook.exercises import Exercise, expect_function, expect_number
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "BIGRAM_CORPUS", "Q1_PROBS"]
 
@@ -102,25 +102,21 @@ q4 = Exercise(
 )
 
 
+_rng = np.random.default_rng(1)
+_PROB_CASES = [(_rng.uniform(0.01, 1.0, size),) for size in (1, 3, 50)]
+
+
 def _check_cross_entropy(fn):
-    if not callable(fn):
-        raise Incorrect(f"expected a function probs -> nats, got {type(fn).__name__}")
-    rng = np.random.default_rng(1)
-    for size in (1, 3, 50):
-        probs = rng.uniform(0.01, 1.0, size)
-        want = float(-np.mean(np.log(probs)))
-        try:
-            got = float(fn(probs))
-        except Exception as err:
-            raise Incorrect(f"your function raised {type(err).__name__}: {err}") from None
-        if math.isclose(got, want / math.log(2), rel_tol=1e-6):
-            raise Incorrect("you returned bits (log base 2); return nats (natural log).")
-        if math.isclose(got, -want, rel_tol=1e-6):
-            raise Incorrect("cross-entropy is the NEGATIVE mean log-probability.")
-        if math.isclose(got, want * size, rel_tol=1e-6) and size > 1:
-            raise Incorrect("take the mean over tokens, not the sum.")
-        if not math.isclose(got, want, rel_tol=1e-6):
-            raise Incorrect(f"for probs of length {size} expected {want:.6f}, got {got:.6f}.")
+    expect_function(
+        fn,
+        lambda p: -np.mean(np.log(p)),
+        _PROB_CASES,
+        wrong=[
+            (lambda p: -np.mean(np.log2(p)), "you returned bits (log base 2); return nats (natural log)."),
+            (lambda p: np.mean(np.log(p)), "cross-entropy is the NEGATIVE mean log-probability."),
+            (lambda p: -np.sum(np.log(p)), "take the mean over tokens, not the sum."),
+        ],
+    )
 
 
 q5 = Exercise(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from lmbook.exercises import Exercise, Incorrect, expect_number
+from lmbook.exercises import Exercise, expect_function, expect_number
 
 __all__ = ["CORPUS", "COUNTS_OF_COUNTS", "LOG10_PROBS", "q1", "q2", "q3", "q4", "q5"]
 
@@ -45,26 +45,19 @@ q1 = Exercise(
 )
 
 
-def _reference_add_k(count_vw, count_v, vocab_size, k):
-    return (count_vw + k) / (count_v + k * vocab_size)
-
-
 def _check_add_k(fn):
-    if not callable(fn):
-        raise Incorrect(f"expected a function add_k(count_vw, count_v, vocab_size, k), got {fn!r}")
-    for args in [(0, 10, 5, 1.0), (3, 10, 5, 1.0), (2, 4, 100, 0.1), (0, 0, 7, 0.5)]:
-        want = _reference_add_k(*args)
-        try:
-            got = float(fn(*args))
-        except Exception as err:
-            raise Incorrect(f"add_k{args} raised {type(err).__name__}: {err}") from None
-        c_vw, c_v, v, k = args
-        if c_v and math.isclose(got, (c_vw + k) / c_v):
-            raise Incorrect("the denominator needs + k * vocab_size, or the row won't sum to 1.")
-        if math.isclose(got, (c_vw + k) / (c_v + k)):
-            raise Incorrect("add k once per vocabulary word to the denominator: + k * vocab_size.")
-        if not math.isclose(got, want, rel_tol=1e-9):
-            raise Incorrect(f"add_k{args} should be {want:.6g}, got {got:.6g}.")
+    expect_function(
+        fn,
+        lambda c_vw, c_v, size, k: (c_vw + k) / (c_v + k * size),
+        [(0, 10, 5, 1.0), (3, 10, 5, 1.0), (2, 4, 100, 0.1), (0, 0, 7, 0.5)],
+        wrong=[
+            (lambda c_vw, c_v, size, k: (c_vw + k) / c_v,
+             "the denominator needs + k * vocab_size, or the row won't sum to 1."),
+            (lambda c_vw, c_v, size, k: (c_vw + k) / (c_v + k),
+             "add k once per vocabulary word to the denominator: + k * vocab_size."),
+        ],
+        rel_tol=1e-9,
+    )
 
 
 q2 = Exercise(

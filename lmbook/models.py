@@ -1,0 +1,80 @@
+"""Language-model builders in backend-agnostic Keras 3.
+
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm`.
+
+Every model maps token ids of shape ``(batch, time)`` to next-token logits of shape
+``(batch, time, vocab_size)``.  Only Keras layers and ``keras.ops`` are used, so the same
+code runs under TensorFlow, JAX or PyTorch.
+
+Example:
+    >>> model = recurrent_lm(vocab_size=50, cell="gru", units=32)
+    >>> model.output_shape
+    (None, None, 50)
+"""
+
+from __future__ import annotations
+
+import keras
+from keras_hub.layers import ReversibleEmbedding
+
+__all__ = ["CELLS", "recurrent_lm"]
+
+CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+
+
+def recurrent_lm(
+    vocab_size: int,
+    cell: str = "lstm",
+    units: int = 256,
+    layers: int = 1,
+    embedding_dim: int | None = None,
+    dropout: float = 0.0,
+    tie_embeddings: bool = False,
+    stateful_batch_size: int | None = None,
+    name: str | None = None,
+) -> keras.Model:
+    """A recurrent LM: embedding → ``layers`` × (RNN cell, dropout) → logits.
+
+    Args:
+        vocab_size: number of token ids.
+        cell: ``"rnn"`` (SimpleRNN), ``"gru"`` or ``"lstm"``.
+        units: hidden size of every recurrent layer.
+        layers: number of stacked recurrent layers.
+        embedding_dim: embedding width; defaults to ``units``.
+        dropout: dropout rate after the embedding and after each recurrent layer.
+        tie_embeddings: share the input embedding matrix with the output layer
+            (Press & Wolf, 2017); a linear projection to ``embedding_dim`` is added when
+            ``units != embedding_dim``.
+        stateful_batch_size: if set, build a *stateful* model for truncated
+            backpropagation through time: the recurrent state carries over from one batch
+            to the next, which needs a fixed batch size.
+        name: the model's name (default ``"<cell>_lm"``).
+
+    Example:
+        >>> m = recurrent_lm(100, "lstm", units=16, layers=2, tie_embeddings=True)
+        >>> m.count_params() == recurrent_lm(100, "lstm", units=16, layers=2).count_params() - 16 * 100
+        True
+    """
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
+    for arg, value in (("vocab_size", vocab_size), ("units", units), ("layers", layers)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{arg} must be a positive int, got {value!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    embedding_dim = embedding_dim or units
+    if stateful_batch_size:
+        inputs = keras.Input(batch_shape=(stateful_batch_size, None), dtype="int32", name="ids")
+    else:
+        inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
+    embedding = ReversibleEmbedding(vocab_size, embedding_dim, tie_weights=tie_embeddings,
+                                    name="embedding")
+    x = keras.layers.Dropout(dropout)(embedding(inputs))
+    for i in range(layers):
+        x = CELLS[cell](units, return_sequences=True, stateful=bool(stateful_batch_size),
+                        name=f"{cell}_{i}")(x)
+        x = keras.layers.Dropout(dropout)(x)
+    if units != embedding_dim:
+        x = keras.layers.Dense(embedding_dim, name="projection")(x)
+    logits = embedding(x, reverse=True)
+    return keras.Model(inputs, logits, name=name or f"{cell}_lm")

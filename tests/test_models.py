@@ -1,0 +1,55 @@
+"""lmbook.models: recurrent LMs build, save, reload and carry state."""
+
+import keras
+import numpy as np
+import pytest
+
+from lmbook.models import recurrent_lm
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_shapes_and_causality(cell):
+    model = recurrent_lm(30, cell, units=8, layers=2, embedding_dim=6)
+    x = np.random.default_rng(0).integers(0, 30, (2, 7)).astype("int32")
+    y = keras.ops.convert_to_numpy(model(x))
+    assert y.shape == (2, 7, 30)
+    x2 = x.copy()
+    x2[:, 4:] = (x2[:, 4:] + 1) % 30  # change the future: the past's outputs must not move
+    y2 = keras.ops.convert_to_numpy(model(x2))
+    np.testing.assert_allclose(y[:, :4], y2[:, :4], atol=1e-6)
+
+
+def test_tied_embeddings_share_the_matrix():
+    tied = recurrent_lm(40, "lstm", units=8, tie_embeddings=True)
+    untied = recurrent_lm(40, "lstm", units=8)
+    assert untied.count_params() - tied.count_params() == 40 * 8
+
+
+def test_save_and_reload_give_identical_predictions(tmp_path):
+    model = recurrent_lm(20, "gru", units=8, tie_embeddings=True, dropout=0.1)
+    path = tmp_path / "lm.keras"
+    model.save(path)
+    again = keras.saving.load_model(path)
+    x = np.arange(12, dtype="int32").reshape(2, 6) % 20
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(x)),
+                                  keras.ops.convert_to_numpy(again(x)))
+
+
+def test_stateful_model_carries_state_across_batches():
+    full = recurrent_lm(10, "lstm", units=4)
+    stateful = recurrent_lm(10, "lstm", units=4, stateful_batch_size=1)
+    stateful.set_weights(full.get_weights())
+    x = np.array([[1, 2, 3, 4, 5, 6]], dtype="int32")
+    whole = keras.ops.convert_to_numpy(full(x))
+    first = keras.ops.convert_to_numpy(stateful(x[:, :3]))
+    second = keras.ops.convert_to_numpy(stateful(x[:, 3:]))  # continues from the state
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-5)
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="cell must be one of rnn, gru, lstm, got 'transformer'"):
+        recurrent_lm(10, "transformer")
+    with pytest.raises(ValueError, match="units must be a positive int"):
+        recurrent_lm(10, units=0)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        recurrent_lm(10, dropout=1.0)
