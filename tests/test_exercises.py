@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lmbook.exercises import Exercise, Incorrect, ch01, ch02, expect_number, score
+from lmbook.exercises import Exercise, Incorrect, ch01, ch02, ch03, expect_number, score
 
 CH01 = [
     # (exercise, a correct answer, [(a wrong answer, words its message must contain)])
@@ -33,9 +33,28 @@ CH02 = [
 ]
 
 
+def _sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+_C = _sig(2.0) * 0.8 + _sig(0.5) * math.tanh(-1.0)
+_P = np.exp(np.array([4.0, 2.0, 0.2]) - 4.0) / np.exp(np.array([4.0, 2.0, 0.2]) - 4.0).sum()
+CH03 = [
+    (ch03.q1, _C, [(_sig(2.0) * 0.8 + _sig(0.5) * _sig(-1.0), "tanh"), (2.0 * 0.8 - 0.5, "squash"),
+                   (_sig(1.0) * math.tanh(_C), "h_t")]),
+    (ch03.q2, 4 * (256 * 320 + 256),
+     [(4 * 256 * 320, "bias"), (256 * 320 + 256, "4 gate"), (3 * (256 * 320 + 512), "GRU"),
+      (4 * (256 * 320 + 256) + 1, "not right")]),
+    (ch03.q3, _P[0], [(np.exp(1.0) / np.exp([1.0, 0.5, 0.05]).sum(), "divide"), (0.6590, "temperature 1")]),
+    (ch03.q4, 1 / 12.5, [(12.5, "upside down"), (1.0, "scaled down")]),
+    (ch03.q5, 4620 * 256, [(2 * 4620 * 256, "one V"), (4620 * 257, "bias")]),
+]
+
+
 @pytest.mark.parametrize(
-    "q, right, wrongs", CH01 + CH02,
-    ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02],
+    "q, right, wrongs", CH01 + CH02 + CH03,
+    ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02]
+    + [f"ch03-{q.name}" for q, _, _ in CH03],
 )
 def test_exercise(q, right, wrongs, capsys):
     q.check(right)
