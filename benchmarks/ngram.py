@@ -17,20 +17,14 @@ The last line is machine-readable: ``build_s=<s> tokens_per_s=<n> peak_mb=<n>``,
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the lmbook of this source tree
-SHARED_DATA = ROOT.parent / "shared" / "data"
-if "LMBOOK_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
-    os.environ["LMBOOK_DATA_DIR"] = str(SHARED_DATA)  # a local copy: no download
+import _local  # noqa: F401  (this tree's lmbook, the local data copy)
 
-from lmbook import data  # noqa: E402
-from lmbook.ngram import SMOOTHINGS, NGramLM  # noqa: E402
+from lmbook import data
+from lmbook.ngram import SMOOTHINGS, NGramLM
 
 CORPORA = ("pd", "shakespeare-char", "shakespeare-word")
 

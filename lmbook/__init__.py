@@ -9,9 +9,12 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.exercises` — auto-checked exercises (chapter 1);
 - :mod:`lmbook.notebook` — notebook set-up (chapter 1);
 - :mod:`lmbook.ngram` — n-gram models with smoothing, ARPA export (chapter 2);
-- :mod:`lmbook.models` — recurrent language models (chapter 3);
+- :mod:`lmbook.models` — recurrent (chapter 3) and GPT (chapter 4) language models;
 - :mod:`lmbook.generate` — sampling: greedy, temperature, top-k, top-p (chapter 3);
-- :mod:`lmbook.metrics` — cross-entropy over a whole token stream (chapter 3).
+- :mod:`lmbook.metrics` — cross-entropy over a whole token stream (chapter 3);
+- :mod:`lmbook.training` — the shared training recipe: schedule, optimiser, batches (chapter 3);
+- :mod:`lmbook.transformer` — attention, masks, positions, decoder blocks (chapter 4);
+- :mod:`lmbook.segment` — Chinese word segmentation (chapter 5).
 """
 
 from importlib import metadata

@@ -24,7 +24,7 @@ import math
 import keras
 import numpy as np
 
-__all__ = ["bits", "stream_cross_entropy"]
+__all__ = ["StreamLoss", "bits", "stream_cross_entropy"]
 
 
 def bits(nats: float) -> float:
@@ -79,3 +79,33 @@ def stream_cross_entropy(
             count += len(targets)
     assert count == n_targets, (count, n_targets)
     return float(total / count)
+
+
+class StreamLoss(keras.callbacks.Callback):
+    """Log :func:`stream_cross_entropy` on a held-out stream at the end of every epoch.
+
+    The value is added to the epoch's logs as ``name`` (so ``History``, ``EarlyStopping``
+    and ``ModelCheckpoint`` can use it) and appended to :attr:`values`.
+
+    Args:
+        ids: the held-out token stream.
+        context: the window length, as for :func:`stream_cross_entropy`.
+        name: the log key.
+
+    Example:
+        >>> track = StreamLoss(np.arange(50) % 5, context=8)
+        >>> track.values
+        []
+    """
+
+    def __init__(self, ids: np.ndarray, context: int, name: str = "val_stream_loss"):
+        super().__init__()
+        self.ids, self.context, self.name = np.asarray(ids), context, name
+        self.values: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Score the stream and record the value."""
+        value = stream_cross_entropy(self.model, self.ids, self.context)
+        self.values.append(value)
+        if logs is not None:
+            logs[self.name] = value

@@ -1,6 +1,7 @@
 """Language-model builders in backend-agnostic Keras 3.
 
-Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm`.
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm`; and in
+chapter 4 (``notebooks/04_transformers.ipynb``): :func:`gpt_lm`.
 
 Every model maps token ids of shape ``(batch, time)`` to next-token logits of shape
 ``(batch, time, vocab_size)``.  Only Keras layers and ``keras.ops`` are used, so the same
@@ -15,9 +16,12 @@ Example:
 from __future__ import annotations
 
 import keras
+import keras_hub
 from keras_hub.layers import ReversibleEmbedding
 
-__all__ = ["CELLS", "recurrent_lm"]
+from lmbook import transformer
+
+__all__ = ["CELLS", "gpt_lm", "recurrent_lm"]
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
@@ -78,3 +82,67 @@ def recurrent_lm(
         x = keras.layers.Dense(embedding_dim, name="projection")(x)
     logits = embedding(x, reverse=True)
     return keras.Model(inputs, logits, name=name or f"{cell}_lm")
+
+
+def gpt_lm(
+    vocab_size: int,
+    seq_len: int,
+    d_model: int = 128,
+    num_heads: int = 4,
+    layers: int = 4,
+    dropout: float = 0.0,
+    layers_from: str = "lmbook",
+    name: str | None = None,
+) -> keras.Model:
+    """A GPT-style decoder-only LM: embeddings → ``layers`` pre-LN blocks → LN → tied logits.
+
+    Token and learned position embeddings (dropout after their sum), ``layers`` decoder
+    blocks with causal multi-head attention and a ``4 d_model`` GELU MLP, a final
+    LayerNorm, and the token matrix reused as the output layer — nanoGPT's architecture.
+
+    Args:
+        vocab_size: number of token ids.
+        seq_len: the longest input (number of learned positions).
+        d_model: model width; ``num_heads`` must divide it.
+        num_heads: attention heads per block.
+        layers: number of decoder blocks.
+        dropout: on the embeddings, the attention weights and the residual branches.
+        layers_from: ``"lmbook"`` builds it from :mod:`lmbook.transformer`'s layers;
+            ``"keras_hub"`` from keras-hub's ``TokenAndPositionEmbedding`` and
+            ``TransformerDecoder`` (``normalize_first=True``).  Both have the same parameters.
+        name: the model's name (default ``"gpt_lm"``).
+
+    Example:
+        >>> small = dict(vocab_size=65, seq_len=16, d_model=32, num_heads=2, layers=2)
+        >>> gpt_lm(**small).count_params() == gpt_lm(**small, layers_from="keras_hub").count_params()
+        True
+    """
+    for arg, value in (("vocab_size", vocab_size), ("seq_len", seq_len), ("d_model", d_model),
+                       ("num_heads", num_heads), ("layers", layers)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{arg} must be a positive int, got {value!r}")
+    if d_model % num_heads:
+        raise ValueError(f"num_heads ({num_heads}) must divide d_model ({d_model})")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if layers_from not in ("lmbook", "keras_hub"):
+        raise ValueError(f"layers_from must be 'lmbook' or 'keras_hub', got {layers_from!r}")
+    inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
+    if layers_from == "lmbook":
+        embedding = transformer.TokenAndPositionEmbedding(vocab_size, seq_len, d_model, name="embedding")
+        blocks = [transformer.DecoderBlock(num_heads, 4 * d_model, dropout, name=f"block_{i}")
+                  for i in range(layers)]
+    else:
+        embedding = keras_hub.layers.TokenAndPositionEmbedding(
+            vocab_size, seq_len, d_model, tie_weights=True, embeddings_initializer=transformer.INIT,
+            name="embedding")
+        blocks = [keras_hub.layers.TransformerDecoder(
+            4 * d_model, num_heads, dropout, activation="gelu", normalize_first=True,
+            kernel_initializer=transformer.INIT, name=f"block_{i}") for i in range(layers)]
+    x = keras.layers.Dropout(dropout)(embedding(inputs))
+    for block in blocks:
+        x = block(x)
+    x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    head = embedding if layers_from == "lmbook" else embedding.token_embedding
+    logits = head(x, reverse=True)
+    return keras.Model(inputs, logits, name=name or "gpt_lm")

@@ -88,7 +88,7 @@ class Vocabulary:
     def encode(self, tokens: Iterable[str]) -> np.ndarray:
         """Token ids as an ``int32`` array; unknown tokens become ``<unk>``."""
         get, unk = self.index.get, self.unk_id
-        return np.fromiter((get(t, unk) for t in tokens), dtype=np.int32)
+        return np.array([get(t, unk) for t in tokens], dtype=np.int32).reshape(-1)
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Tokens for ``ids``; raises ``IndexError`` for an id outside ``[0, len(self))``."""
@@ -102,28 +102,41 @@ class Vocabulary:
 
 
 def random_windows(
-    ids: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator
+    ids: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator,
+    labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample ``batch_size`` windows of ``seq_len`` ids and their next-token targets.
+    """Sample ``batch_size`` windows of ``seq_len`` ids and their targets.
 
-    ``y[b, t] == x[b, t + 1]`` for ``t < seq_len - 1``: each target is the token after
-    its input, as in ``x = ids[s : s + T]``, ``y = ids[s + 1 : s + T + 1]``.
+    Without ``labels`` the targets are the next tokens: ``x = ids[s : s + T]``,
+    ``y = ids[s + 1 : s + T + 1]``, so ``y[b, t] == x[b, t + 1]``.  With ``labels`` (one per
+    id, for tagging, chapter 5) they are the labels of the same positions, and ``ids`` may
+    have feature columns, shape ``(N, F)``.
 
     Example:
         >>> x, y = random_windows(np.arange(10), 2, 4, np.random.default_rng(0))
         >>> bool((x[:, 1:] == y[:, :-1]).all())
         True
+        >>> x, y = random_windows(np.arange(10), 2, 4, np.random.default_rng(0), labels=np.arange(10) * 2)
+        >>> bool((y == 2 * x).all())
+        True
     """
     ids = np.asarray(ids)
-    if ids.ndim != 1:
+    if labels is None and ids.ndim != 1:
         raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
+    if labels is not None and len(labels) != len(ids):
+        raise ValueError(f"labels must have one label per id: {len(labels)} labels for {len(ids)} ids")
     if batch_size < 1 or seq_len < 1:
         raise ValueError(f"batch_size and seq_len must be >= 1, got {batch_size}, {seq_len}")
-    if len(ids) < seq_len + 1:
-        raise ValueError(f"need at least seq_len + 1 = {seq_len + 1} ids, got {len(ids)}")
-    starts = rng.integers(0, len(ids) - seq_len, size=batch_size)
-    windows = ids[starts[:, None] + np.arange(seq_len + 1)]
-    return windows[:, :-1], windows[:, 1:]
+    span = seq_len + (labels is None)                 # next-token targets need one id more
+    if len(ids) < span:
+        need = f"seq_len + 1 = {span}" if labels is None else f"seq_len = {span}"
+        raise ValueError(f"need at least {need} ids, got {len(ids)}")
+    starts = rng.integers(0, len(ids) - span + 1, size=batch_size)
+    index = starts[:, None] + np.arange(span)
+    if labels is None:
+        windows = ids[index]
+        return windows[:, :-1], windows[:, 1:]
+    return ids[index], np.asarray(labels)[index]
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -133,10 +146,11 @@ class WindowBatches(keras.utils.PyDataset):
     reproducible and every epoch sees fresh windows.
 
     Args:
-        ids: the token ids, 1-D.
+        ids: the token ids, 1-D (or ``(N, F)`` feature rows when ``labels`` are given).
         batch_size, seq_len: the shape of ``x`` and ``y``.
         steps: batches per epoch.
         seed: the random seed.
+        labels: per-id targets for tagging; default: next-token targets.
 
     Example:
         >>> data = WindowBatches(np.arange(100), batch_size=4, seq_len=8, steps=10)
@@ -144,20 +158,21 @@ class WindowBatches(keras.utils.PyDataset):
         [(4, 8), (4, 8)]
     """
 
-    def __init__(self, ids, batch_size: int, seq_len: int, steps: int, seed: int = 0, **kw):
+    def __init__(self, ids, batch_size: int, seq_len: int, steps: int, seed: int = 0, labels=None, **kw):
         super().__init__(**kw)
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
         self.ids, self.batch_size, self.seq_len = np.asarray(ids), batch_size, seq_len
+        self.labels = None if labels is None else np.asarray(labels)
         self.steps, self.seed, self.epoch = steps, seed, 0
-        random_windows(self.ids, batch_size, seq_len, np.random.default_rng(0))  # validate
+        random_windows(self.ids, batch_size, seq_len, np.random.default_rng(0), self.labels)  # validate
 
     def __len__(self) -> int:
         return self.steps
 
     def __getitem__(self, i: int):
         rng = np.random.default_rng((self.seed, self.epoch, i))
-        return random_windows(self.ids, self.batch_size, self.seq_len, rng)
+        return random_windows(self.ids, self.batch_size, self.seq_len, rng, self.labels)
 
     def on_epoch_end(self):
         self.epoch += 1

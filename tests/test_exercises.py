@@ -5,7 +5,18 @@ import math
 import numpy as np
 import pytest
 
-from lmbook.exercises import Exercise, Incorrect, ch01, ch02, ch03, expect_number, score
+from lmbook.exercises import (
+    Exercise,
+    Incorrect,
+    ch01,
+    ch02,
+    ch03,
+    ch04,
+    ch05,
+    expect_equal,
+    expect_number,
+    score,
+)
 
 CH01 = [
     # (exercise, a correct answer, [(a wrong answer, words its message must contain)])
@@ -50,11 +61,35 @@ CH03 = [
     (ch03.q5, 4620 * 256, [(2 * 4620 * 256, "one V"), (4620 * 257, "bias")]),
 ]
 
+_W = np.exp([1.0, 0.0, 1.0]) / np.exp([1.0, 0.0, 1.0]).sum()
+CH04 = [
+    (ch04.q1, _W[0], [(np.exp(2) / (2 * np.exp(2) + 1), "√d_k = 2"),
+                      (np.exp(.5) / (2 * np.exp(.5) + 1), "not by d_k"), (0.5, "plain ratio")]),
+    (ch04.q2, 36, [(28, "diagonal"), (64, "no mask"), (8, "0..t")]),
+    (ch04.q3, 12 * 128 ** 2 + 13 * 128, [(12 * 128 ** 2, "biases"), (4 * 128 ** 2 + 8 * 128, "8 d"),
+                                          (12 * 128 ** 2 + 9 * 128, "offset")]),
+    (ch04.q4, math.cos(10 / 10000 ** (6 / 16)), [(math.sin(10 / 10000 ** (6 / 16)), "cosine"),
+                                                  (math.cos(10 / 10000 ** (7 / 16)), "2i/d")]),
+    (ch04.q5, 8, [(64, "square root"), (1, "sums d_k")]),
+]
+
+_P, _R = 5 / 7, 5 / 6
+CH05 = [
+    (ch05.q1, "BEBEBESBME",
+     [("BEBEBESBBE", "middle one is M"), ("BEBEBEBBME", "is S"), ("BEBE", "not right")]),
+    (ch05.q2, 2 * _P * _R / (_P + _R), [(_P, "precision"), (_R, "recall"), ((_P + _R) / 2, "harmonic")]),
+    (ch05.q3, ["研究生", "命", "起源"],
+     [(["研究", "生命", "起源"], "backward"), ("研究生命起源", "not right")]),
+    (ch05.q4, 8, [(4, "count all"), (8 + 0.5, "not right")]),
+    (ch05.q5, 0.5, [(_R, "OOV recall counts only")]),
+]
+
 
 @pytest.mark.parametrize(
-    "q, right, wrongs", CH01 + CH02 + CH03,
+    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05,
     ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02]
-    + [f"ch03-{q.name}" for q, _, _ in CH03],
+    + [f"ch03-{q.name}" for q, _, _ in CH03] + [f"ch04-{q.name}" for q, _, _ in CH04]
+    + [f"ch05-{q.name}" for q, _, _ in CH05],
 )
 def test_exercise(q, right, wrongs, capsys):
     q.check(right)
@@ -68,6 +103,12 @@ def test_exercise(q, right, wrongs, capsys):
     q.hint()
     q.solution()
     assert q.name in capsys.readouterr().out
+
+
+def test_expect_equal_explains_wrong_values():
+    expect_equal(["a"], ["a"])
+    with pytest.raises(Incorrect, match="is not right"):
+        expect_equal("x", "y")
 
 
 def test_expect_number_rejects_non_numbers():

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-__all__ = ["Exercise", "Incorrect", "expect_function", "expect_number", "score"]
+__all__ = ["Exercise", "Incorrect", "expect_equal", "expect_function", "expect_number", "score"]
 
 
 class Incorrect(Exception):
@@ -110,6 +110,24 @@ def expect_number(
         if math.isclose(value, wrong_value, rel_tol=rel_tol, abs_tol=1e-12):
             raise Incorrect(message)
     raise Incorrect(f"{value:.6g} is not right; try the hint.")
+
+
+def expect_equal(answer, expected, wrong: Iterable[tuple[object, str]] = ()) -> None:
+    """Check that ``answer == expected`` (a string, a list of words…); explain known wrong ones.
+
+    Example:
+        >>> expect_equal("BES", "BES")
+        >>> expect_equal("BBS", "BES", wrong=[("BBS", "a word cannot begin twice")])
+        Traceback (most recent call last):
+        ...
+        lmbook.exercises.Incorrect: a word cannot begin twice
+    """
+    if answer == expected:
+        return
+    for wrong_value, message in wrong:
+        if answer == wrong_value:
+            raise Incorrect(message)
+    raise Incorrect(f"{answer!r} is not right; try the hint.")
 
 
 def expect_function(

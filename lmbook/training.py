@@ -1,0 +1,105 @@
+"""The training recipe shared by the neural chapters: schedule, optimiser, clipping, batches.
+
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``); chapter 4 trains its GPT with the
+same recipe and AdamW.  ``benchmarks/char_lm.py`` uses it too, so the book's figures and
+the benchmark's come from one definition.
+
+The learning rate warms up linearly from ``peak_lr / 10`` to ``peak_lr`` over the first
+4% of the steps, then follows a half cosine down to ``final_fraction * peak_lr``.
+
+Example:
+    >>> schedule = warmup_cosine(1e-3, steps=100)
+    >>> [round(float(schedule(s)), 6) for s in (0, 4, 104)]
+    [0.0001, 0.001, 5e-05]
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+from lmbook.text import WindowBatches
+
+__all__ = ["compile_lm", "fit_windows", "warmup_cosine"]
+
+
+def warmup_cosine(
+    peak_lr: float, steps: int, warmup_steps: int | None = None, final_fraction: float = 0.05
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up to ``peak_lr``, then cosine decay over ``steps`` steps.
+
+    Args:
+        peak_lr: the learning rate at the end of the warm-up.
+        steps: length of the cosine decay (after the warm-up).
+        warmup_steps: default ``max(1, steps // 25)``.
+        final_fraction: the last learning rate, as a fraction of ``peak_lr``.
+
+    Example:
+        >>> round(float(warmup_cosine(0.01, steps=10, warmup_steps=2)(2)), 6)
+        0.01
+    """
+    if not peak_lr > 0:
+        raise ValueError(f"peak_lr must be > 0, got {peak_lr!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    return keras.optimizers.schedules.CosineDecay(
+        peak_lr / 10, decay_steps=steps, alpha=final_fraction, warmup_target=peak_lr,
+        warmup_steps=max(1, steps // 25) if warmup_steps is None else warmup_steps)
+
+
+def compile_lm(
+    model: keras.Model, steps: int, peak_lr: float = 6e-3, weight_decay: float = 0.0,
+    clipnorm: float = 1.0, jit_compile: bool | str = "auto",
+) -> keras.Model:
+    """Compile an LM (logits out) with Adam, or AdamW when ``weight_decay > 0``.
+
+    AdamW (decoupled weight decay, β₂ = 0.99 as in nanoGPT) decays the weight matrices and
+    embeddings, not biases or LayerNorm scales.
+    The loss is the cross-entropy on logits, so the reported loss is in nats per token.
+    Gradients are clipped to global norm ``clipnorm``; the learning rate follows
+    :func:`warmup_cosine`.  Returns ``model``.
+
+    Example:
+        >>> from lmbook.models import recurrent_lm
+        >>> m = compile_lm(recurrent_lm(20, units=8), steps=10, weight_decay=0.1)
+        >>> type(m.optimizer).__name__
+        'AdamW'
+    """
+    schedule = warmup_cosine(peak_lr, steps)
+    if weight_decay:
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, beta_2=0.99,
+                                           global_clipnorm=clipnorm)
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])  # decay matrices only
+    else:
+        optimizer = keras.optimizers.Adam(schedule, global_clipnorm=clipnorm)
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=jit_compile)
+    return model
+
+
+def fit_windows(
+    model: keras.Model, ids: np.ndarray, steps: int, batch_size: int, seq_len: int,
+    epochs: int = 10, seed: int = 0, labels: np.ndarray | None = None, **fit_kwargs,
+) -> tuple[keras.callbacks.History, float]:
+    """Train ``model`` for ``steps`` steps on random windows of ``ids``.
+
+    The steps are split into ``epochs`` Keras epochs, so per-epoch callbacks (early stopping,
+    checkpoints, :class:`lmbook.metrics.StreamLoss`) run ``epochs`` times.  The targets are
+    the next tokens, or ``labels`` (one per id) for a tagger.  Returns the Keras history and
+    the training time in seconds.
+
+    Example:
+        >>> from lmbook.models import recurrent_lm
+        >>> m = compile_lm(recurrent_lm(5, units=4), steps=4)
+        >>> history, seconds = fit_windows(m, np.arange(100) % 5, 4, batch_size=2, seq_len=8, epochs=2)
+        >>> len(history.history["loss"])
+        2
+    """
+    if not isinstance(epochs, int) or not 1 <= epochs <= steps:
+        raise ValueError(f"epochs must be an int in [1, steps={steps}], got {epochs!r}")
+    batches = WindowBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed, labels=labels)
+    start = time.perf_counter()
+    history = model.fit(batches, epochs=epochs, verbose=fit_kwargs.pop("verbose", 0), **fit_kwargs)
+    return history, time.perf_counter() - start

@@ -1,0 +1,239 @@
+"""The pieces of a GPT-style Transformer decoder, written with ``keras.ops``.
+
+Taught in chapter 4 (``notebooks/04_transformers.ipynb``), which builds each piece from
+scratch, checks it against Keras, and assembles them with :func:`lmbook.models.gpt_lm`.
+
+- :func:`causal_mask` and :func:`sinusoidal_encoding`: the mask and the fixed positions;
+- :func:`attention_weights` and :func:`attention`: scaled dot-product attention,
+  ``softmax(q kᵀ / √d_k + mask) v``;
+- :class:`CausalSelfAttention`: multi-head causal self-attention;
+- :class:`DecoderBlock`: a pre-LayerNorm block, ``x + attn(LN(x))`` then ``x + MLP(LN(x))``;
+- :class:`TokenAndPositionEmbedding`: token plus learned position embeddings, whose token
+  matrix is reused as the (tied) output layer.
+
+All layers are serialisable (``get_config``) and backend-agnostic.
+
+Example:
+    >>> causal_mask(3).astype(int).tolist()
+    [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = ["CausalSelfAttention", "DecoderBlock", "TokenAndPositionEmbedding", "attention",
+           "attention_weights", "causal_mask", "sinusoidal_encoding"]
+
+#: GPT-2's initialisation: weights ~ N(0, 0.02²), biases zero.
+INIT = {"class_name": "RandomNormal", "config": {"stddev": 0.02}}
+
+
+def causal_mask(length: int) -> np.ndarray:
+    """Boolean ``(length, length)`` mask: query ``t`` may attend to keys ``0..t``.
+
+    Example:
+        >>> causal_mask(2)
+        array([[ True, False],
+               [ True,  True]])
+    """
+    if not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be a positive int, got {length!r}")
+    return np.tril(np.ones((length, length), dtype=bool))
+
+
+def sinusoidal_encoding(length: int, dim: int, base: float = 10000.0) -> np.ndarray:
+    """Vaswani et al.'s fixed positions: ``PE[p, 2i] = sin(p / base^(2i/dim))``, ``PE[p, 2i+1] = cos(…)``.
+
+    Sines and cosines are *interleaved*: even dimensions hold the sine and the following odd
+    dimension the cosine of the same frequency.
+
+    Example:
+        >>> pe = sinusoidal_encoding(4, 6)
+        >>> pe.shape, float(pe[0, 0]), float(pe[0, 1])
+        ((4, 6), 0.0, 1.0)
+    """
+    if not isinstance(dim, int) or dim < 2 or dim % 2:
+        raise ValueError(f"dim must be a positive even int, got {dim!r}")
+    if not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be a positive int, got {length!r}")
+    angles = np.arange(length)[:, None] / base ** (np.arange(0, dim, 2) / dim)
+    pe = np.empty((length, dim), dtype="float32")
+    pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
+    return pe
+
+
+def attention_weights(q, k, mask=None):
+    """``softmax(q kᵀ / √d_k)``, with disallowed positions (``mask`` False) set to zero.
+
+    Shapes: ``q`` ``(..., T_q, d_k)``, ``k`` ``(..., T_k, d_k)``; ``mask`` broadcasts to
+    ``(..., T_q, T_k)``.  Computed in float32, so that the mask's large negative score and
+    the softmax stay safe under mixed precision.
+
+    Example:
+        >>> q = k = np.eye(2, dtype="float32")[None]
+        >>> ops.convert_to_numpy(attention_weights(q, k, causal_mask(2)))[0, 0].tolist()
+        [1.0, 0.0]
+    """
+    scores = ops.matmul(ops.cast(q, "float32"), ops.swapaxes(ops.cast(k, "float32"), -1, -2))
+    scores = scores / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = ops.where(mask, scores, -1e9)
+    return ops.softmax(scores, axis=-1)
+
+
+def attention(q, k, v, mask=None):
+    """Scaled dot-product attention: :func:`attention_weights` applied to the values ``v``.
+
+    Example:
+        >>> q = k = v = np.eye(2, dtype="float32")[None]
+        >>> ops.convert_to_numpy(attention(q, k, v, causal_mask(2)))[0].astype(float).round(2).tolist()
+        [[1.0, 0.0], [0.33, 0.67]]
+    """
+    return ops.matmul(ops.cast(attention_weights(q, k, mask), v.dtype), v)
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class CausalSelfAttention(keras.layers.Layer):
+    """Multi-head causal self-attention, as in GPT-2 and nanoGPT.
+
+    One ``Dense(3 d)`` produces queries, keys and values; each of the ``num_heads`` heads
+    attends with :func:`attention` over ``d_k = d / num_heads`` dimensions under the causal
+    mask; the heads are concatenated and projected by ``Dense(d)``.
+
+    Args:
+        num_heads: number of heads; must divide the input width.
+        dropout: dropout on the attention weights.
+
+    Example:
+        >>> layer = CausalSelfAttention(num_heads=2)
+        >>> tuple(layer(np.zeros((1, 5, 8), "float32")).shape)
+        (1, 5, 8)
+    """
+
+    def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads, self.dropout = num_heads, dropout
+        self.attention_dropout = keras.layers.Dropout(dropout)
+
+    def build(self, input_shape):
+        """Create the query/key/value and output projections."""
+        d = input_shape[-1]
+        if d % self.num_heads:
+            raise ValueError(f"num_heads={self.num_heads} must divide the input width {d}")
+        self.qkv = keras.layers.Dense(3 * d, kernel_initializer=INIT, name="qkv")
+        self.qkv.build(input_shape)
+        self.out = keras.layers.Dense(d, kernel_initializer=INIT, name="out")
+        self.out.build(input_shape)
+
+    def split_heads(self, x):
+        """``(B, T, d)`` → ``(B, heads, T, d_k)``."""
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        x = ops.reshape(x, (batch, length, self.num_heads, x.shape[-1] // self.num_heads))
+        return ops.transpose(x, (0, 2, 1, 3))
+
+    def call(self, x, training=None, return_attention_scores=False):
+        """Attend; optionally also return the weights ``(B, heads, T, T)``."""
+        q, k, v = (self.split_heads(t) for t in ops.split(self.qkv(x), 3, axis=-1))
+        length = ops.shape(x)[1]
+        weights = attention_weights(q, k, ops.tril(ops.ones((length, length), dtype="bool")))
+        y = ops.matmul(ops.cast(self.attention_dropout(weights, training=training), v.dtype), v)
+        y = ops.reshape(ops.transpose(y, (0, 2, 1, 3)), ops.shape(x))
+        y = self.out(y)
+        return (y, weights) if return_attention_scores else y
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        return {**super().get_config(), "num_heads": self.num_heads, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class DecoderBlock(keras.layers.Layer):
+    """A pre-LayerNorm Transformer decoder block (GPT-2):
+
+    ``x = x + Dropout(Attention(LN(x)))``, then ``x = x + Dropout(MLP(LN(x)))`` with
+    ``MLP = Dense(hidden_dim, gelu) → Dense(d)``.
+
+    Args:
+        num_heads: attention heads.
+        hidden_dim: the MLP's inner width (GPT uses ``4 d``).
+        dropout: on the attention weights and on both residual branches.
+
+    Example:
+        >>> tuple(DecoderBlock(num_heads=2, hidden_dim=32)(np.zeros((2, 3, 8), "float32")).shape)
+        (2, 3, 8)
+    """
+
+    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads, self.hidden_dim, self.dropout = num_heads, hidden_dim, dropout
+        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1")
+        self.attention = CausalSelfAttention(num_heads, dropout, name="attention")
+        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm2")
+        self.mlp_in = keras.layers.Dense(hidden_dim, activation="gelu", kernel_initializer=INIT,
+                                         name="mlp_in")
+        self.residual_dropout = keras.layers.Dropout(dropout)
+
+    def build(self, input_shape):
+        """Build the sublayers for width ``input_shape[-1]``."""
+        d = input_shape[-1]
+        self.mlp_out = keras.layers.Dense(d, kernel_initializer=INIT, name="mlp_out")
+        for layer in (self.norm1, self.attention, self.norm2, self.mlp_in):
+            layer.build(input_shape)
+        self.mlp_out.build((*input_shape[:-1], self.hidden_dim))
+
+    def call(self, x, training=None):
+        """The two residual updates."""
+        x = x + self.residual_dropout(self.attention(self.norm1(x), training=training), training=training)
+        mlp = self.mlp_out(self.mlp_in(self.norm2(x)))
+        return x + self.residual_dropout(mlp, training=training)
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        return {**super().get_config(), "num_heads": self.num_heads,
+                "hidden_dim": self.hidden_dim, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class TokenAndPositionEmbedding(keras.layers.Layer):
+    """Token embeddings plus learned position embeddings, indexed by *position* ``0..T-1``.
+
+    Called with ``reverse=True`` on hidden states ``(B, T, d)`` it returns logits
+    ``h Eᵀ`` with the same token matrix ``E`` (tied input and output embeddings).
+
+    Args:
+        vocab_size: number of token ids.
+        max_length: the longest sequence (number of learned positions).
+        dim: embedding width.
+
+    Example:
+        >>> emb = TokenAndPositionEmbedding(10, max_length=4, dim=6)
+        >>> h = emb(np.array([[1, 2, 3]]))
+        >>> tuple(h.shape), tuple(emb(h, reverse=True).shape)
+        ((1, 3, 6), (1, 3, 10))
+    """
+
+    def __init__(self, vocab_size: int, max_length: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.max_length, self.dim = vocab_size, max_length, dim
+
+    def build(self, input_shape):
+        """Create the two tables."""
+        self.tokens = self.add_weight((self.vocab_size, self.dim), INIT, name="tokens")
+        self.positions = self.add_weight((self.max_length, self.dim), INIT, name="positions")
+
+    def call(self, x, reverse=False):
+        """Embed ids, or (``reverse=True``) map hidden states to logits."""
+        if reverse:
+            return ops.matmul(x, ops.cast(ops.transpose(self.tokens), x.dtype))
+        positions = ops.arange(ops.shape(x)[-1])  # by position, never by token id
+        return ops.take(self.tokens, x, axis=0) + ops.take(self.positions, positions, axis=0)
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        return {**super().get_config(), "vocab_size": self.vocab_size,
+                "max_length": self.max_length, "dim": self.dim}

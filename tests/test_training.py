@@ -1,0 +1,42 @@
+"""lmbook.training and lmbook.metrics.StreamLoss: the shared recipe trains, schedules, logs."""
+
+import numpy as np
+import pytest
+
+from lmbook.metrics import StreamLoss, stream_cross_entropy
+from lmbook.models import recurrent_lm
+from lmbook.training import compile_lm, fit_windows, warmup_cosine
+
+
+def test_schedule_warms_up_then_decays_to_the_floor():
+    s = warmup_cosine(1e-2, steps=100, warmup_steps=10, final_fraction=0.1)
+    lr = [float(s(t)) for t in range(0, 111)]
+    assert lr[0] == pytest.approx(1e-3) and lr[10] == pytest.approx(1e-2)
+    assert all(a <= b + 1e-12 for a, b in zip(lr[:10], lr[1:11]))          # rising
+    assert all(a >= b - 1e-12 for a, b in zip(lr[10:], lr[11:]))           # then falling
+    assert lr[110] == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="peak_lr must be > 0"):
+        warmup_cosine(0.0, 10)
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        warmup_cosine(1e-3, 0)
+
+
+def test_training_lowers_the_loss_and_stream_loss_is_logged():
+    ids = np.tile(np.arange(6), 200)                    # a perfectly predictable stream
+    model = compile_lm(recurrent_lm(6, "gru", units=16), steps=60, peak_lr=1e-2)
+    before = stream_cross_entropy(model, ids[:200], context=16)
+    track = StreamLoss(ids[:200], context=16)
+    history, seconds = fit_windows(model, ids, 60, batch_size=8, seq_len=16, epochs=3, callbacks=[track])
+    assert len(track.values) == 3 and history.history["val_stream_loss"] == track.values
+    assert track.values[-1] < 0.5 * before and seconds > 0
+
+
+def test_adamw_and_tagging_labels():
+    model = compile_lm(recurrent_lm(5, units=4), steps=4, weight_decay=0.1)
+    assert type(model.optimizer).__name__ == "AdamW"
+    ids = np.arange(40) % 5
+    fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=2, labels=(ids + 1) % 5)
+    with pytest.raises(ValueError, match=r"epochs must be an int in \[1, steps=4\]"):
+        fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=5)
+    with pytest.raises(ValueError, match="labels must have one label per id"):
+        fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=2, labels=ids[:-1])

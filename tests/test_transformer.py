@@ -1,0 +1,106 @@
+"""lmbook.transformer and lmbook.models.gpt_lm: attention math, masks, positions, GPT builds."""
+
+import keras
+import numpy as np
+import pytest
+
+from lmbook.models import gpt_lm
+from lmbook.transformer import (
+    CausalSelfAttention,
+    DecoderBlock,
+    TokenAndPositionEmbedding,
+    attention,
+    attention_weights,
+    causal_mask,
+    sinusoidal_encoding,
+)
+
+SMALL = dict(vocab_size=23, seq_len=12, d_model=16, num_heads=4, layers=2)
+
+
+def numpy_attention(q, k, v, mask):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    scores = np.where(mask, scores, -np.inf)
+    w = np.exp(scores - scores.max(-1, keepdims=True))
+    return (w / w.sum(-1, keepdims=True)) @ v
+
+
+def test_attention_matches_numpy_and_rows_sum_to_one():
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.normal(size=(2, 3, 5, 8)).astype("float32") for _ in range(3))
+    got = keras.ops.convert_to_numpy(attention(q, k, v, causal_mask(5)))
+    np.testing.assert_allclose(got, numpy_attention(q, k, v, causal_mask(5)), atol=1e-5)
+    w = keras.ops.convert_to_numpy(attention_weights(q, k, causal_mask(5)))
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-6)
+    assert np.all(w[..., np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0)
+
+
+def test_attention_agrees_with_keras_dot_product_attention():
+    rng = np.random.default_rng(1)
+    q, k, v = (rng.normal(size=(2, 6, 3, 4)).astype("float32") for _ in range(3))  # (B, T, H, d)
+    ours = attention(*(np.swapaxes(t, 1, 2) for t in (q, k, v)), causal_mask(6))
+    theirs = keras.ops.dot_product_attention(q, k, v, is_causal=True)
+    np.testing.assert_allclose(np.swapaxes(keras.ops.convert_to_numpy(ours), 1, 2),
+                               keras.ops.convert_to_numpy(theirs), atol=1e-5)
+
+
+def test_sinusoidal_encoding_interleaves_sin_and_cos():
+    pe = sinusoidal_encoding(50, 16)
+    pos, i = 7, 3
+    assert pe[pos, 2 * i] == pytest.approx(np.sin(pos / 10000 ** (2 * i / 16)), abs=1e-6)
+    assert pe[pos, 2 * i + 1] == pytest.approx(np.cos(pos / 10000 ** (2 * i / 16)), abs=1e-6)
+    with pytest.raises(ValueError, match="dim must be a positive even int"):
+        sinusoidal_encoding(4, 5)
+    with pytest.raises(ValueError, match="length must be a positive int"):
+        causal_mask(0)
+
+
+@pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
+def test_gpt_is_causal(layers_from):
+    model = gpt_lm(**SMALL, layers_from=layers_from)
+    x = np.random.default_rng(0).integers(0, 23, (3, 12)).astype("int32")
+    y = keras.ops.convert_to_numpy(model(x))
+    assert y.shape == (3, 12, 23)
+    for t in (0, 5, 10):
+        x2 = x.copy()
+        x2[:, t + 1:] = (x2[:, t + 1:] + 1) % 23  # change everything after position t
+        y2 = keras.ops.convert_to_numpy(model(x2))
+        np.testing.assert_allclose(y[:, :t + 1], y2[:, :t + 1], atol=1e-5)
+        assert not np.allclose(y[:, t + 1:], y2[:, t + 1:])
+
+
+def test_both_builds_have_the_same_parameters():
+    ours, hub = gpt_lm(**SMALL), gpt_lm(**SMALL, layers_from="keras_hub")
+    d, V, L = SMALL["d_model"], SMALL["vocab_size"], SMALL["seq_len"]
+    per_block = 2 * 2 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d)
+    assert ours.count_params() == hub.count_params() == V * d + L * d + 2 * per_block + 2 * d
+
+
+def test_position_embedding_is_indexed_by_position():
+    emb = TokenAndPositionEmbedding(5, max_length=4, dim=3)
+    x = np.array([[2, 2, 2]])
+    h = keras.ops.convert_to_numpy(emb(x))
+    tokens, positions = (keras.ops.convert_to_numpy(w) for w in emb.weights)
+    np.testing.assert_allclose(h[0], tokens[2] + positions[:3], atol=1e-6)
+
+
+def test_layers_serialise_and_the_model_reloads(tmp_path):
+    for layer in (CausalSelfAttention(2, 0.1), DecoderBlock(2, 32, 0.1), TokenAndPositionEmbedding(5, 4, 8)):
+        clone = type(layer).from_config(layer.get_config())
+        assert clone.get_config() == layer.get_config()
+    model = gpt_lm(**SMALL, dropout=0.1)
+    model.save(tmp_path / "gpt.keras")
+    again = keras.saving.load_model(tmp_path / "gpt.keras")
+    x = np.arange(10, dtype="int32")[None] % 23
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(again(x)))
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match=r"num_heads \(3\) must divide d_model \(16\)"):
+        gpt_lm(10, 8, d_model=16, num_heads=3)
+    with pytest.raises(ValueError, match="seq_len must be a positive int"):
+        gpt_lm(10, 0)
+    with pytest.raises(ValueError, match="layers_from must be"):
+        gpt_lm(10, 8, layers_from="torch")
+    with pytest.raises(ValueError, match="must divide the input width"):
+        CausalSelfAttention(3)(np.zeros((1, 2, 8), "float32"))
