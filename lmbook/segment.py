@@ -36,6 +36,7 @@ import numpy as np
 
 from lmbook.config import Settings
 from lmbook.text import Vocabulary
+from lmbook.training import compile_lm, fit_windows
 
 __all__ = ["ALLOWED", "TAGS", "Segmenter", "evaluate_segmentation", "from_bmes", "load_segmenter",
            "max_match", "normalize", "spans", "to_bmes", "train_segmenter", "viterbi"]
@@ -310,10 +311,10 @@ class Segmenter:
             x = np.zeros((len(batch), max(lengths), 3), dtype="int32")
             for row, (i, a, b) in enumerate(batch):
                 x[row, :b - a] = feats[i][a:b]
-            z = np.asarray(self.model.predict_on_batch(x), dtype=float)    # compiled, not eager
-            z -= z.max(-1, keepdims=True)
-            log_probs = z - np.log(np.exp(z).sum(-1, keepdims=True))
-            for (i, a, _), t in zip(batch, viterbi(log_probs, self.transitions, lengths)):
+            # Logits, not log-probabilities: the softmax's normaliser shifts every path's score
+            # at a position by the same amount, so Viterbi's choice is the same.
+            logits = np.asarray(self.model.predict_on_batch(x), dtype=float)    # compiled, not eager
+            for (i, a, _), t in zip(batch, viterbi(logits, self.transitions, lengths)):
                 tags[i].append((a, t))
         return [from_bmes(text, "".join(t for _, t in sorted(parts))) for text, parts in zip(texts, tags)]
 
@@ -369,8 +370,6 @@ def train_segmenter(
         steps: override the number of training steps of the mode.
         verbose: Keras ``fit`` verbosity.
     """
-    from lmbook.training import compile_lm, fit_windows
-
     if isinstance(sentences, str) or not sentences:
         raise ValueError("sentences must be a non-empty list of sentences, each a list of words")
     if mode not in ("quick", "full"):
