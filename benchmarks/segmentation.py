@@ -8,7 +8,8 @@ Usage::
 Trains :func:`lmbook.segment.train_segmenter` on the training split of
 :func:`lmbook.data.load_peoples_daily`, then segments the held-out validation split with it
 and with jieba's default mode (precise, with its HMM for unknown words), timing both in batch
-on this CPU (warm: the second of two passes).  Word F1 and OOV recall come from
+on this CPU: a first, cold pass of each, then three rounds of one pass each, alternating so
+that both meet the same machine load; each one's fastest warm pass counts.  Word F1 and OOV recall come from
 :func:`lmbook.segment.evaluate_segmentation` (OOV = not in the training split's words).  The last line reads
 ``f1=<x> oov_recall=<x> kb_per_s=<x> jieba_f1=<x> jieba_kb_per_s=<x>``.
 """
@@ -30,8 +31,7 @@ def timed(segment, texts):
     """``(segmentation, KB/s)`` of ``segment(texts)``, in UTF-8 kilobytes per second."""
     start = time.perf_counter()
     result = segment(texts)
-    seconds = time.perf_counter() - start
-    return result, sum(len(t.encode("utf-8")) for t in texts) / 1024 / seconds
+    return result, sum(len(t.encode("utf-8")) for t in texts) / 1024 / (time.perf_counter() - start)
 
 
 def main(argv=None) -> dict:
@@ -49,15 +49,18 @@ def main(argv=None) -> dict:
     start = time.perf_counter()
     segmenter = train_segmenter(train, mode=args.mode, seed=args.seed, verbose=2)
     train_s = time.perf_counter() - start
-    # Both are timed warm, on a second pass: jieba has loaded its dictionary and the
-    # tagger's compiled functions exist.  The cold first pass is printed too.
-    _, cold = timed(segmenter.segment, texts)
-    ours, kb_per_s = timed(segmenter.segment, texts)
+    # Warm passes count: jieba has loaded its dictionary and the tagger's compiled functions
+    # exist.  The cold first pass is printed too.
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
-    _, jieba_cold = timed(lambda ts: [jieba.lcut(t) for t in ts], texts)
-    theirs, jieba_kb_per_s = timed(lambda ts: [jieba.lcut(t) for t in ts], texts)
-    print(f"first (cold) pass: lmbook {cold:,.0f} KB/s, jieba {jieba_cold:,.0f} KB/s")
+    segmenters = {"lmbook": segmenter.segment, "jieba": lambda ts: [jieba.lcut(t) for t in ts]}
+    cold = {name: timed(segment, texts)[1] for name, segment in segmenters.items()}
+    rounds = [{name: timed(segment, texts) for name, segment in segmenters.items()} for _ in range(3)]
+    (ours, _), (theirs, _) = rounds[0]["lmbook"], rounds[0]["jieba"]
+    kb_per_s, jieba_kb_per_s = (max(r[name][1] for r in rounds) for name in segmenters)
+    for name in segmenters:
+        warm = ", ".join(f"{r[name][1]:,.0f}" for r in rounds)
+        print(f"{name}: first (cold) pass {cold[name]:,.0f} KB/s; warm passes {warm} KB/s")
 
     r, j = evaluate_segmentation(gold, ours, vocab), evaluate_segmentation(gold, theirs, vocab)
     print(f"{len(train):,} training and {len(gold):,} held-out sentences; trained in {train_s:.0f} s "

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from lmbook.segment import (
     ALLOWED,
     TAGS,
+    WORD_LENGTHS,
+    dictionary_flags,
     evaluate_segmentation,
     from_bmes,
     load_segmenter,
@@ -76,6 +78,30 @@ def test_maximum_matching():
     assert max_match("", d) == [] and max_match("甲乙", set()) == ["甲", "乙"]
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet="中国人民北京", max_size=9), min_size=1, max_size=3),
+       st.lists(st.text(alphabet="中国人民北京", min_size=1, max_size=5), max_size=12))
+def test_dictionary_flags_match_brute_force(texts, dictionary):
+    from lmbook.segment import _features, _tables
+    from lmbook.text import Vocabulary
+
+    def by_hand(text):
+        flags = [0] * len(text)
+        for j, k in enumerate(WORD_LENGTHS):
+            for i in range(len(text) - k + 1):
+                if text[i:i + k] in dictionary:
+                    flags[i] |= 1 << 2 * j
+                    flags[i + k - 1] |= 1 << 2 * j + 1
+        return flags
+
+    for text in texts:
+        assert dictionary_flags(text, dictionary).tolist() == by_hand(text)
+    # Several sentences at once: no word is found across the boundary between two of them.
+    vocab = Vocabulary.from_tokens("中国人民北京")
+    tables = _tables(vocab, vocab, dictionary)
+    assert _features(texts, vocab, vocab, tables)[:, 3].tolist() == sum(map(by_hand, texts), [])
+
+
 def brute_force(log_probs):
     valid = [t for t in itertools.product(range(4), repeat=len(log_probs))
              if TAGS[t[0]] in "BS" and TAGS[t[-1]] in "ES"
@@ -120,6 +146,13 @@ def test_segmenter_learns_keeps_characters_and_reloads(segmenter, tmp_path):
     segmenter.save(tmp_path / "seg")
     assert load_segmenter(tmp_path / "seg").segment(texts) == out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seg"]    # nothing half-written left
+
+
+def test_segmenter_without_dictionary(tmp_path):
+    segmenter = train_segmenter(CORPUS, mode="quick", steps=5, dictionary=[])
+    assert segmenter.dictionary == []
+    segmenter.save(tmp_path / "seg")
+    assert load_segmenter(tmp_path / "seg").segment(["我们爱北京"]) == segmenter.segment(["我们爱北京"])
 
 
 def test_segmenter_errors(segmenter, tmp_path):
