@@ -251,8 +251,8 @@ def _best_paths(batch: np.ndarray, transitions: np.ndarray | None, lengths: np.n
 
 # Each setting is (quick, full).  Quick trains in under 2 minutes on a 2-core CPU, full in
 # about 3.5 (no GPU needed): the same network, trained twice as long with more dropout.  The
-# recurrent layer is narrow on purpose: it is where inference time goes, and wider ones
-# (32, 64, 96 units) scored no better here.
+# recurrent layer is narrow on purpose: it is where inference time goes, and wider ones scored
+# within 0.001 F1 of it here (32 units with the dictionary feature; 64 and 96 without).
 SEGMENTER = dict(cell=("gru", "gru"), embedding_dim=(48, 48), dictionary_dim=(16, 16),
                  projection_dim=(16, 16), units=(24, 24), dropout=(0.2, 0.3), bigram_min_count=(2, 2),
                  batch_size=(64, 64), seq_len=(64, 64), steps=(2500, 5000), peak_lr=(4e-3, 4e-3))
