@@ -5,6 +5,7 @@ Usage::
     python benchmarks/char_lm.py --model lstm --mode quick      # 2-core CPU, <= 4 min training
     python benchmarks/char_lm.py --model gpt --corpus peoples_daily
     KERAS_BACKEND=jax python benchmarks/char_lm.py --model gpt --mode full
+    python benchmarks/char_lm.py --model gpt --mode full --steps 300   # full mode, as far as a CPU allows
 
 Models: ``lstm``, ``gru``, ``rnn`` (chapter 3) and ``gpt`` (chapter 4); corpora:
 ``tiny_shakespeare`` (nanoGPT's split: the first 90% of characters train, the rest validate)
@@ -82,8 +83,16 @@ def main(argv=None) -> float:
     parser.add_argument("--corpus", choices=tuple(RECURRENT), default="tiny_shakespeare")
     parser.add_argument("--mode", choices=("quick", "full"), default="quick")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train for this many steps instead of the mode's (the learning-rate "
+                             "schedule is compressed to fit): full mode's model on a CPU")
     args = parser.parse_args(argv)
-    s = Settings(mode=args.mode, **SETTINGS[args.model, args.corpus])
+    pairs = SETTINGS[args.model, args.corpus]
+    if args.steps is not None:
+        if args.steps < 10:
+            parser.error(f"--steps must be at least 10, got {args.steps}")
+        pairs = pairs | {"steps": (args.steps, args.steps)}
+    s = Settings(mode=args.mode, **pairs)
     keras.utils.set_random_seed(args.seed)
 
     train_text, val_text = load_corpus(args.corpus)
