@@ -428,8 +428,7 @@ class Segmenter:
             # at a position by the same amount, so Viterbi's choice is the same.
             logits = np.asarray(self.model.predict_on_batch(x), dtype=float)    # compiled, not eager
             tags[at[valid]] = _best_paths(logits, self.transitions, n)[valid]
-        ends_word = (tags == TAGS.index("E")) | (tags == TAGS.index("S"))
-        joined, word_ends = "".join(texts), np.flatnonzero(ends_word) + 1
+        joined, word_ends = "".join(texts), np.flatnonzero(END[tags]) + 1
         words = [joined[a:b] for a, b in zip([0, *word_ends[:-1].tolist()], word_ends.tolist())]
         cuts = np.searchsorted(word_ends, text_ends, side="right").tolist()
         return [words[a:b] for a, b in zip([0, *cuts[:-1]], cuts)]
@@ -501,7 +500,6 @@ def train_segmenter(
                                      min_count=s.bigram_min_count)
     words = sorted({w for w in map(normalize, jieba_words() if dictionary is None else dictionary)
                     if len(w) in WORD_LENGTHS})
-    feats = _features(texts, chars, bigrams, _tables(chars, bigrams, words))
     labels = np.array([TAGS.index(t) for t in "".join(tags)], dtype="int32")
     counts = np.ones((4, 4))                                   # add-one tag bigram counts
     for t in tags:
@@ -511,6 +509,8 @@ def train_segmenter(
 
     keras.utils.set_random_seed(seed)
     model = compile_lm(_tagger(len(chars), len(bigrams), s), steps or s.steps, s.peak_lr, jit_compile=False)
+    segmenter = Segmenter(model, chars, bigrams, transitions, words)      # builds the lookup tables once
+    feats = _features(texts, chars, bigrams, segmenter._tables)
     fit_windows(model, feats, steps or s.steps, s.batch_size, s.seq_len, epochs=min(10, steps or s.steps),
                 seed=seed, labels=labels, verbose=verbose)
-    return Segmenter(model, chars, bigrams, transitions, words)
+    return segmenter
