@@ -50,9 +50,12 @@ GPT = dict(
     d_model=(128, 384), num_heads=(4, 6), layers=(4, 6), dropout=(0.0, 0.2),
     batch_size=(32, 64), seq_len=(64, 256), steps=(2000, 5000), peak_lr=(2e-3, 1e-3),
     weight_decay=(0.1, 0.1))
+# People's Daily, quick: the 4,621-way softmax costs about as much as the blocks, so two wider
+# blocks (d 192) on 32-character windows use four CPU minutes better than nanoGPT's shape
+# (measured: 4.086 against 4.235 nats/char; see chapter 4).
 SETTINGS = {("gpt", "tiny_shakespeare"): GPT,
-            # 4,621 characters: more, smaller steps in the same time (50 ms instead of 90 ms).
-            ("gpt", "peoples_daily"): GPT | dict(batch_size=(16, 64), steps=(4000, 5000))} | {
+            ("gpt", "peoples_daily"): GPT | dict(d_model=(192, 384), layers=(2, 6), seq_len=(32, 256),
+                                                 steps=(4000, 5000))} | {
     (cell, corpus): settings for cell in ("lstm", "gru", "rnn") for corpus, settings in RECURRENT.items()}
 
 
