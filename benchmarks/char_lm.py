@@ -6,6 +6,7 @@ Usage::
     python benchmarks/char_lm.py --model gpt --corpus peoples_daily
     KERAS_BACKEND=jax python benchmarks/char_lm.py --model gpt --mode full
     python benchmarks/char_lm.py --model gpt --mode full --steps 300   # full mode, as far as a CPU allows
+    python benchmarks/char_lm.py --model gru --corpus peoples_daily --set units=384 --set embedding_dim=256
 
 Models: ``lstm``, ``gru``, ``rnn`` (chapter 3) and ``gpt`` (chapter 4); corpora:
 ``tiny_shakespeare`` (nanoGPT's split: the first 90% of characters train, the rest validate)
@@ -20,6 +21,7 @@ a window of context).  The last line reads
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 
 import _local  # noqa: F401  (this tree's lmbook, the local data copy)
@@ -79,6 +81,27 @@ def build(model: str, vocab_size: int, s: Settings) -> keras.Model:
                         tie_embeddings=s.tie_embeddings)
 
 
+def parse_setting(item: str, pairs: dict, parser: argparse.ArgumentParser) -> tuple[str, object]:
+    """``"units=384"`` → ``("units", 384)``; exits with a usage error for an unknown name or a bad value.
+
+    Example: ``parse_setting("dropout=0.1", {"dropout": (0.0, 0.2)}, parser)`` gives ``("dropout", 0.1)``.
+    """
+    name, sep, text = item.partition("=")
+    if not sep or name not in pairs:
+        parser.error(f"--set expects NAME=VALUE with NAME one of {', '.join(pairs)}; got {item!r}")
+    default = pairs[name][0]
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = None
+    if isinstance(default, float) and type(value) is int:
+        value = float(value)
+    if type(value) is not type(default):
+        parser.error(f"--set {name}: expected a value of type {type(default).__name__} "
+                     f"(like {default!r}), got {text!r}")
+    return name, value
+
+
 def main(argv=None) -> float:
     """Train, evaluate on the validation stream, print the summary line; return the loss."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -89,12 +112,17 @@ def main(argv=None) -> float:
     parser.add_argument("--steps", type=int, default=None,
                         help="train for this many steps instead of the mode's (the learning-rate "
                              "schedule is compressed to fit): full mode's model on a CPU")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override one of the model's settings in both modes, e.g. --set units=384 "
+                             "(repeatable): for sweeps")
     args = parser.parse_args(argv)
     pairs = SETTINGS[args.model, args.corpus]
     if args.steps is not None:
         if args.steps < 10:
             parser.error(f"--steps must be at least 10, got {args.steps}")
         pairs = pairs | {"steps": (args.steps, args.steps)}
+    pairs = pairs | {name: (value, value) for name, value in (parse_setting(item, pairs, parser)
+                                                              for item in args.set)}
     s = Settings(mode=args.mode, **pairs)
     keras.utils.set_random_seed(args.seed)
 

@@ -1,0 +1,43 @@
+"""``benchmarks/char_lm.py``'s command line: ``--set NAME=VALUE`` overrides and their errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import char_lm  # noqa: E402  (a script folder, put on the path above)
+
+PAIRS = char_lm.SETTINGS["gru", "peoples_daily"]
+
+
+@pytest.fixture
+def parser():
+    return argparse.ArgumentParser(prog="char_lm")
+
+
+@pytest.mark.parametrize("item, expected", [
+    ("units=384", ("units", 384)),
+    ("peak_lr=3e-3", ("peak_lr", 0.003)),
+    ("weight_decay=0", ("weight_decay", 0.0)),          # an int where a float is expected
+    ("tie_embeddings=False", ("tie_embeddings", False)),
+])
+def test_set_parses_a_setting(item, expected, parser):
+    name, value = char_lm.parse_setting(item, PAIRS, parser)
+    assert (name, value) == expected and type(value) is type(expected[1])
+
+
+@pytest.mark.parametrize("item, message", [
+    ("bogus=3", "NAME one of units, layers"),
+    ("units", "expects NAME=VALUE"),
+    ("units=x", "--set units: expected a value of type int"),
+    ("units=1.5", "--set units: expected a value of type int"),
+    ("tie_embeddings=1", "--set tie_embeddings: expected a value of type bool"),
+])
+def test_set_rejects_bad_input_by_name(item, message, parser, capsys):
+    with pytest.raises(SystemExit):
+        char_lm.parse_setting(item, PAIRS, parser)
+    assert message in capsys.readouterr().err
