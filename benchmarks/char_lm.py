@@ -117,13 +117,12 @@ def main(argv=None) -> float:
                              "(repeatable): for sweeps")
     args = parser.parse_args(argv)
     pairs = SETTINGS[args.model, args.corpus]
-    if args.steps is not None:
-        if args.steps < 10:
-            parser.error(f"--steps must be at least 10, got {args.steps}")
-        pairs = pairs | {"steps": (args.steps, args.steps)}
-    pairs = pairs | {name: (value, value) for name, value in (parse_setting(item, pairs, parser)
-                                                              for item in args.set)}
+    for item in args.set + ([] if args.steps is None else [f"steps={args.steps}"]):  # --steps N: steps=N
+        name, value = parse_setting(item, pairs, parser)
+        pairs = pairs | {name: (value, value)}
     s = Settings(mode=args.mode, **pairs)
+    if s.steps < 10:
+        parser.error(f"steps must be at least 10, got {s.steps}")
     keras.utils.set_random_seed(args.seed)
 
     train_text, val_text = load_corpus(args.corpus)

@@ -41,3 +41,10 @@ def test_set_rejects_bad_input_by_name(item, message, parser, capsys):
     with pytest.raises(SystemExit):
         char_lm.parse_setting(item, PAIRS, parser)
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", [["--steps", "5"], ["--set", "steps=5"]])
+def test_too_few_steps_is_a_usage_error_whichever_flag_sets_them(flag, capsys):
+    with pytest.raises(SystemExit):
+        char_lm.main(["--model", "gru", "--corpus", "peoples_daily", *flag])
+    assert "steps must be at least 10, got 5" in capsys.readouterr().err
