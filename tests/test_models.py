@@ -25,6 +25,17 @@ def test_tied_embeddings_share_the_matrix():
     assert untied.count_params() - tied.count_params() == 40 * 8
 
 
+def test_dropout_is_variational_one_mask_for_all_time_steps():
+    model = recurrent_lm(20, "gru", units=8, dropout=0.5)
+    dropouts = [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert len(dropouts) == 2
+    ones = np.ones((4, 7, 8), "float32")
+    for layer in dropouts:
+        y = keras.ops.convert_to_numpy(layer(ones, training=True))
+        assert 0 < (y == 0).mean() < 1
+        np.testing.assert_array_equal(y, np.broadcast_to(y[:, :1], y.shape))
+
+
 def test_save_and_reload_give_identical_predictions(tmp_path):
     model = recurrent_lm(20, "gru", units=8, tie_embeddings=True, dropout=0.1)
     path = tmp_path / "lm.keras"
