@@ -1,13 +1,16 @@
 """Scoring a language model on a whole token stream, in nats per token.
 
 Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``); the book's quality figures
-(``benchmarks/char_lm.py``) are computed with :func:`stream_cross_entropy`.
+(``benchmarks/char_lm.py``) are computed with :func:`stream_cross_entropy`, or with
+:func:`stateful_cross_entropy` for a model trained statefully.
 
 A validation text is one long stream of ids.  Cutting it into disjoint windows would score
 the first tokens of every window with almost no context.  Instead, windows of
 ``context`` ids overlap by ``context - stride``; each token is scored once, in the first
 window where it has at least ``context - stride`` tokens of context (or all its history,
-at the start of the stream).  Every token but the first is scored.
+at the start of the stream).  Every token but the first is scored.  A stateful recurrent
+model needs no windows: it reads the stream in ``batch_size`` consecutive pieces and carries
+its state to the end of each.
 
 Example:
     >>> import keras
@@ -24,7 +27,9 @@ import math
 import keras
 import numpy as np
 
-__all__ = ["StreamLoss", "bits", "stream_cross_entropy"]
+from lmbook.models import reset_states
+
+__all__ = ["StreamLoss", "bits", "stateful_cross_entropy", "stream_cross_entropy"]
 
 
 def bits(nats: float) -> float:
@@ -35,6 +40,13 @@ def bits(nats: float) -> float:
         1.0
     """
     return nats / math.log(2)
+
+
+def _log_probs(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The model's next-token log-probabilities for ids ``x``, in float64."""
+    logits = keras.ops.convert_to_numpy(model(x.astype("int32"), training=False)).astype(np.float64)
+    logits -= logits.max(-1, keepdims=True)
+    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
 
 
 def stream_cross_entropy(
@@ -67,10 +79,7 @@ def stream_cross_entropy(
         length = min(context, n_targets - int(chunk.min()))
         x = np.stack([np.pad(ids[s:s + length], (0, max(0, s + length - n_targets)))[:length]
                       for s in chunk])
-        logits = keras.ops.convert_to_numpy(model(x.astype("int32"), training=False))
-        logits = logits.astype(np.float64)
-        logp = logits - logits.max(-1, keepdims=True)
-        logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+        logp = _log_probs(model, x)
         for row, s in enumerate(chunk):
             first = 0 if s == 0 else context - stride
             last = min(length, n_targets - s)
@@ -79,6 +88,46 @@ def stream_cross_entropy(
             count += len(targets)
     assert count == n_targets, (count, n_targets)
     return float(total / count)
+
+
+def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256) -> float:
+    """Mean negative log-probability (nats) of ``ids[1:]``, read by a stateful model.
+
+    The stream is cut into as many consecutive pieces as the model's fixed batch size
+    (:func:`lmbook.models.recurrent_lm`'s ``stateful_batch_size``), and each piece is read
+    ``chunk`` ids at a time with the state carried along, so every target is scored given
+    all of its piece before it.  Piece ``b``'s targets start where piece ``b - 1``'s end, so
+    every token but the first is scored exactly once.
+
+    Example:
+        >>> from lmbook.models import recurrent_lm
+        >>> m = recurrent_lm(4, "gru", units=2, tie_embeddings=True, stateful_batch_size=3)
+        >>> m.get_layer("embedding").set_weights([np.zeros((4, 2))])   # all logits 0: uniform
+        >>> round(stateful_cross_entropy(m, np.arange(20) % 4, chunk=4), 4)   # ln 4
+        1.3863
+    """
+    batch_size = model.inputs[0].shape[0]
+    if batch_size is None:
+        raise ValueError("model must be stateful, with a fixed batch size "
+                         "(recurrent_lm(..., stateful_batch_size=B)); got a model with batch size None")
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < 2:
+        raise ValueError(f"ids must be a 1-D stream of at least 2 ids, got shape {ids.shape}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    n_targets = len(ids) - 1
+    length = -(-n_targets // batch_size)                       # ceil: the pieces' length
+    padded = np.pad(ids, (0, batch_size * length + 1 - len(ids)))
+    index = np.arange(batch_size)[:, None] * length + np.arange(length)
+    x, y, scored = padded[index], padded[index + 1], index < n_targets
+    reset_states(model)
+    total = 0.0
+    for k in range(0, length, chunk):
+        logp = _log_probs(model, x[:, k:k + chunk])
+        picked = np.take_along_axis(logp, y[:, k:k + chunk, None], axis=-1)[..., 0]
+        total -= picked[scored[:, k:k + chunk]].sum()
+    reset_states(model)
+    return float(total / n_targets)
 
 
 class StreamLoss(keras.callbacks.Callback):

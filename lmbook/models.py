@@ -1,6 +1,7 @@
 """Language-model builders in backend-agnostic Keras 3.
 
-Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm`; and in
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm` and
+:func:`reset_states`; and in
 chapter 4 (``notebooks/04_transformers.ipynb``): :func:`gpt_lm`.
 
 Every model maps token ids of shape ``(batch, time)`` to next-token logits of shape
@@ -21,7 +22,7 @@ from keras_hub.layers import ReversibleEmbedding
 
 from lmbook import transformer
 
-__all__ = ["CELLS", "gpt_lm", "recurrent_lm"]
+__all__ = ["CELLS", "gpt_lm", "recurrent_lm", "reset_states"]
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
@@ -86,6 +87,24 @@ def recurrent_lm(
         x = keras.layers.Dense(embedding_dim, name="projection")(x)
     logits = embedding(x, reverse=True)
     return keras.Model(inputs, logits, name=name or f"{cell}_lm")
+
+
+def reset_states(model: keras.Model) -> keras.Model:
+    """Zero the carried state of every stateful recurrent layer of ``model``; return ``model``.
+
+    Call it before a stateful model reads a new text.
+
+    Example:
+        >>> m = recurrent_lm(10, "gru", units=4, stateful_batch_size=1)
+        >>> first = keras.ops.convert_to_numpy(m(keras.ops.ones((1, 3), "int32")))
+        >>> again = keras.ops.convert_to_numpy(reset_states(m)(keras.ops.ones((1, 3), "int32")))
+        >>> bool((first == again).all())
+        True
+    """
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_states()
+    return model
 
 
 def gpt_lm(

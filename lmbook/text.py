@@ -1,7 +1,9 @@
-"""Tokens to ids and back, and random training windows with next-token targets.
+"""Tokens to ids and back, and training windows with next-token targets.
 
 Taught in chapter 1 (``notebooks/01_language_models.ipynb``); chapters 3 and 4 train on
-:class:`WindowBatches`.  Pure numpy, so it works under every Keras backend.
+:class:`WindowBatches` (random windows), and chapter 3's stateful models on
+:class:`StreamBatches` (consecutive windows of parallel streams).  Pure numpy, so it
+works under every Keras backend.
 
 Example:
     >>> vocab = Vocabulary.from_tokens("hello")
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
-__all__ = ["PAD", "UNK", "Vocabulary", "WindowBatches", "random_windows"]
+__all__ = ["PAD", "UNK", "StreamBatches", "Vocabulary", "WindowBatches", "random_windows"]
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -173,6 +175,62 @@ class WindowBatches(keras.utils.PyDataset):
     def __getitem__(self, i: int):
         rng = np.random.default_rng((self.seed, self.epoch, i))
         return random_windows(self.ids, self.batch_size, self.seq_len, rng, self.labels)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+class StreamBatches(keras.utils.PyDataset):
+    """Consecutive windows of ``batch_size`` parallel streams, for truncated BPTT.
+
+    The ids are cut into ``batch_size`` streams of equal length, and row ``b`` of each
+    batch is the window of stream ``b`` that follows the one in the previous batch, so a
+    stateful model (``recurrent_lm(..., stateful_batch_size=batch_size)``) carries its state
+    across batches.  Each pass over the data starts at a random offset below ``seq_len``
+    (seeded with ``(seed, pass)``), so the window boundaries move from pass to pass.  Batches
+    run on across Keras epochs: epoch ``e``, batch ``i`` is batch ``e * steps + i`` overall.
+
+    Args:
+        ids: the token ids, 1-D.
+        batch_size: the number of streams (the stateful model's batch size).
+        seq_len: the window length: gradients flow back at most this far.
+        steps: batches per epoch.
+        seed: the random seed.
+
+    Example:
+        >>> data = StreamBatches(np.arange(100), batch_size=2, seq_len=4, steps=3)
+        >>> x0, y0 = data[0]
+        >>> x1, _ = data[1]
+        >>> bool((x1[:, 0] == x0[:, -1] + 1).all() and (y0 == x0 + 1).all())   # stream b continues
+        True
+    """
+
+    def __init__(self, ids, batch_size: int, seq_len: int, steps: int, seed: int = 0, **kw):
+        super().__init__(**kw)
+        self.ids = np.asarray(ids)
+        if self.ids.ndim != 1:
+            raise ValueError(f"ids must be 1-D, got shape {self.ids.shape}")
+        if batch_size < 1 or seq_len < 1 or steps < 1:
+            raise ValueError(f"batch_size, seq_len and steps must be >= 1, "
+                             f"got {batch_size}, {seq_len}, {steps}")
+        # Every offset below seq_len leaves streams of stream_len ids plus one target.
+        self.stream_len = (len(self.ids) - seq_len) // batch_size
+        if self.stream_len < seq_len:
+            raise ValueError(f"need at least (batch_size + 1) * seq_len = {(batch_size + 1) * seq_len} "
+                             f"ids for {batch_size} streams of one window, got {len(self.ids)}")
+        self.batch_size, self.seq_len, self.steps, self.seed, self.epoch = batch_size, seq_len, steps, seed, 0
+        self.per_pass = self.stream_len // seq_len
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, i: int):
+        n = self.epoch * self.steps + i
+        pass_, k = divmod(n, self.per_pass)
+        offset = int(np.random.default_rng((self.seed, pass_)).integers(self.seq_len))
+        starts = offset + np.arange(self.batch_size) * self.stream_len + k * self.seq_len
+        windows = self.ids[starts[:, None] + np.arange(self.seq_len + 1)]
+        return windows[:, :-1], windows[:, 1:]
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -20,7 +20,7 @@ import time
 import keras
 import numpy as np
 
-from lmbook.text import WindowBatches
+from lmbook.text import StreamBatches, WindowBatches
 
 __all__ = ["compile_lm", "fit_windows", "warmup_cosine"]
 
@@ -87,8 +87,10 @@ def fit_windows(
 
     The steps are split into ``epochs`` Keras epochs, so per-epoch callbacks (early stopping,
     checkpoints, :class:`lmbook.metrics.StreamLoss`) run ``epochs`` times.  The targets are
-    the next tokens, or ``labels`` (one per id) for a tagger.  Returns the Keras history and
-    the training time in seconds.
+    the next tokens, or ``labels`` (one per id) for a tagger.  A *stateful* model (one with a
+    fixed batch size, ``recurrent_lm(..., stateful_batch_size=batch_size)``) trains instead on
+    consecutive windows of parallel streams (:class:`lmbook.text.StreamBatches`): truncated
+    backpropagation through time.  Returns the Keras history and the training time in seconds.
 
     Example:
         >>> from lmbook.models import recurrent_lm
@@ -99,7 +101,16 @@ def fit_windows(
     """
     if not isinstance(epochs, int) or not 1 <= epochs <= steps:
         raise ValueError(f"epochs must be an int in [1, steps={steps}], got {epochs!r}")
-    batches = WindowBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed, labels=labels)
+    stateful_batch = model.inputs[0].shape[0]
+    if stateful_batch is None:
+        batches = WindowBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed, labels=labels)
+    elif batch_size != stateful_batch:
+        raise ValueError(f"batch_size must be {stateful_batch}, the stateful model's batch size; "
+                         f"got {batch_size}")
+    elif labels is not None:
+        raise ValueError("labels are for taggers; a stateful model trains on next-token targets")
+    else:
+        batches = StreamBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed)
     start = time.perf_counter()
     history = model.fit(batches, epochs=epochs, verbose=fit_kwargs.pop("verbose", 0), **fit_kwargs)
     return history, time.perf_counter() - start

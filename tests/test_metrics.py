@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook.metrics import bits, stream_cross_entropy
+from lmbook.metrics import bits, stateful_cross_entropy, stream_cross_entropy
+from lmbook.models import recurrent_lm
 
 
 def bigram_model(table):
@@ -28,7 +29,6 @@ def test_bigram_stream_loss_is_exact(n, context, stride):
 
 def test_context_is_used():
     # A causal model that sees further back must score no worse with a longer context.
-    from lmbook.models import recurrent_lm
     model = recurrent_lm(6, "gru", units=8)
     ids = np.random.default_rng(1).integers(0, 6, 200)
     short = stream_cross_entropy(model, ids, context=2, stride=1)
@@ -43,3 +43,32 @@ def test_errors_and_units():
     with pytest.raises(ValueError, match="stride must be in"):
         stream_cross_entropy(model, np.arange(10) % 3, context=4, stride=5)
     assert bits(np.log(8)) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("n, chunk", [(40, 4), (41, 1), (41, 100)])
+def test_stateful_scoring_reads_each_piece_with_its_history(n, chunk):
+    rng = np.random.default_rng(0)
+    stateless = recurrent_lm(5, "gru", units=6)
+    stateful = recurrent_lm(5, "gru", units=6, stateful_batch_size=3)
+    stateful.set_weights(stateless.get_weights())
+    ids = rng.integers(0, 5, n)
+    length = -(-(n - 1) // 3)                     # 3 pieces, each scoring `length` targets
+    total = 0.0
+    for b in range(3):                            # the stateless model reads each piece whole
+        piece = ids[b * length: (b + 1) * length + 1]
+        logits = keras.ops.convert_to_numpy(stateless(piece[None, :-1])).astype(np.float64)[0]
+        logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        total -= logp[np.arange(len(piece) - 1), piece[1:]].sum()
+    got = stateful_cross_entropy(stateful, ids, chunk=chunk)
+    assert got == pytest.approx(total / (n - 1), rel=1e-5)
+    assert stateful_cross_entropy(stateful, ids, chunk=chunk) == pytest.approx(got, rel=1e-6)  # state reset
+
+
+def test_stateful_scoring_errors():
+    with pytest.raises(ValueError, match="model must be stateful"):
+        stateful_cross_entropy(recurrent_lm(3, "gru", units=2), np.arange(10) % 3)
+    stateful = recurrent_lm(3, "gru", units=2, stateful_batch_size=2)
+    with pytest.raises(ValueError, match="at least 2 ids"):
+        stateful_cross_entropy(stateful, np.array([1]))
+    with pytest.raises(ValueError, match="chunk must be >= 1"):
+        stateful_cross_entropy(stateful, np.arange(10) % 3, chunk=0)

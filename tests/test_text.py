@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lmbook.text import UNK, Vocabulary, WindowBatches, random_windows
+from lmbook.text import UNK, StreamBatches, Vocabulary, WindowBatches, random_windows
 
 
 @given(st.text(min_size=1))
@@ -67,3 +67,31 @@ def test_window_batches_are_reproducible_and_fresh_each_epoch():
     assert not (a[0][0] == first).all()
     with pytest.raises(ValueError, match="steps must be >= 1"):
         WindowBatches(np.arange(500), batch_size=4, seq_len=8, steps=0)
+
+
+def test_stream_batches_continue_each_stream_and_move_between_passes():
+    ids = np.arange(200)
+    data = StreamBatches(ids, batch_size=4, seq_len=8, steps=10, seed=3)
+    per_pass = data.per_pass                                          # 6 windows of 8 in 48 ids
+    batches = []
+    for _ in range(3):                                                # epochs run on
+        batches += [data[i] for i in range(len(data))]
+        data.on_epoch_end()
+    for (x, y), (x_next, _) in zip(batches[:per_pass - 1], batches[1:per_pass]):
+        assert x.shape == y.shape == (4, 8) and (y == x + 1).all()
+        assert (x_next[:, 0] == x[:, -1] + 1).all()                  # stream b continues
+        assert (np.diff(x[:, 0]) == data.stream_len).all()           # streams are stream_len apart
+    assert all(b[1].max() <= 199 for b in batches)                    # targets stay inside the ids
+    offsets = {int(x[0, 0]) for x, _ in batches[::per_pass]}         # each pass starts afresh
+    assert len(offsets) > 1 and all(o < 8 for o in offsets)
+    again = StreamBatches(ids, batch_size=4, seq_len=8, steps=10, seed=3)
+    assert all((again[i][0] == batches[i][0]).all() for i in range(10))
+
+
+def test_stream_batch_errors():
+    with pytest.raises(ValueError, match="1-D"):
+        StreamBatches(np.zeros((3, 3)), 1, 1, 1)
+    with pytest.raises(ValueError, match="batch_size, seq_len and steps must be >= 1"):
+        StreamBatches(np.arange(100), 2, 4, 0)
+    with pytest.raises(ValueError, match=r"need at least \(batch_size \+ 1\) \* seq_len = 30 ids"):
+        StreamBatches(np.arange(20), 2, 10, 1)

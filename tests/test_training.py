@@ -40,3 +40,14 @@ def test_adamw_and_tagging_labels():
         fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=5)
     with pytest.raises(ValueError, match="labels must have one label per id"):
         fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=2, labels=ids[:-1])
+
+
+def test_a_stateful_model_learns_from_consecutive_windows():
+    ids = np.tile(np.arange(6), 200)
+    model = compile_lm(recurrent_lm(6, "gru", units=16, stateful_batch_size=4), steps=60, peak_lr=1e-2)
+    history, _ = fit_windows(model, ids, 60, batch_size=4, seq_len=8, epochs=3)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    with pytest.raises(ValueError, match="batch_size must be 4, the stateful model's batch size; got 8"):
+        fit_windows(model, ids, 4, batch_size=8, seq_len=8, epochs=1)
+    with pytest.raises(ValueError, match="labels are for taggers"):
+        fit_windows(model, ids, 4, batch_size=4, seq_len=8, epochs=1, labels=ids)
