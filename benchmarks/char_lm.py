@@ -6,7 +6,7 @@ Usage::
     python benchmarks/char_lm.py --model gpt --corpus peoples_daily
     KERAS_BACKEND=jax python benchmarks/char_lm.py --model gpt --mode full
     python benchmarks/char_lm.py --model gpt --mode full --steps 300   # full mode, as far as a CPU allows
-    python benchmarks/char_lm.py --model gru --corpus peoples_daily --set units=384 --set embedding_dim=256
+    python benchmarks/char_lm.py --model gru --corpus peoples_daily --set stateful=False --set steps=1000
 
 Models: ``lstm``, ``gru``, ``rnn`` (chapter 3) and ``gpt`` (chapter 4); corpora:
 ``tiny_shakespeare`` (nanoGPT's split: the first 90% of characters train, the rest validate)
@@ -119,7 +119,7 @@ def main(argv=None) -> float:
                         help="train for this many steps instead of the mode's (the learning-rate "
                              "schedule is compressed to fit): full mode's model on a CPU")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override one of the model's settings in both modes, e.g. --set units=384 "
+                        help="override one of the model's settings in both modes, e.g. --set units=512 "
                              "(repeatable): for sweeps")
     args = parser.parse_args(argv)
     pairs = SETTINGS[args.model, args.corpus]
