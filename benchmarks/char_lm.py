@@ -32,7 +32,7 @@ import keras
 from lmbook import data
 from lmbook.config import Settings, accelerator
 from lmbook.metrics import stateful_cross_entropy, stream_cross_entropy
-from lmbook.models import gpt_lm, recurrent_lm
+from lmbook.models import gpt_lm, recurrent_lm, stateful_batch_size
 from lmbook.text import Vocabulary
 from lmbook.training import compile_lm, fit_windows
 
@@ -141,7 +141,7 @@ def main(argv=None) -> float:
 
     _, train_s = fit_windows(model, train_ids, s.steps, s.batch_size, s.seq_len,
                              seed=args.seed, verbose=2)
-    if args.model != "gpt" and s.stateful:   # its state has run on through the whole training stream
+    if stateful_batch_size(model):   # its state has run on through the whole training stream
         loss = stateful_cross_entropy(model, val_ids)
     else:  # windows as long as the training sequences: the model has never run longer
         loss = stream_cross_entropy(model, val_ids, context=s.seq_len)

@@ -27,7 +27,7 @@ import math
 import keras
 import numpy as np
 
-from lmbook.models import reset_states
+from lmbook.models import reset_states, stateful_batch_size
 
 __all__ = ["StreamLoss", "bits", "stateful_cross_entropy", "stream_cross_entropy"]
 
@@ -97,7 +97,8 @@ def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256
     (:func:`lmbook.models.recurrent_lm`'s ``stateful_batch_size``), and each piece is read
     ``chunk`` ids at a time with the state carried along, so every target is scored given
     all of its piece before it.  Piece ``b``'s targets start where piece ``b - 1``'s end, so
-    every token but the first is scored exactly once.
+    every token but the first is scored exactly once.  The model's state is reset before
+    and after.
 
     Example:
         >>> from lmbook.models import recurrent_lm
@@ -106,7 +107,7 @@ def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256
         >>> round(stateful_cross_entropy(m, np.arange(20) % 4, chunk=4), 4)   # ln 4
         1.3863
     """
-    batch_size = model.inputs[0].shape[0]
+    batch_size = stateful_batch_size(model)
     if batch_size is None:
         raise ValueError("model must be stateful, with a fixed batch size "
                          "(recurrent_lm(..., stateful_batch_size=B)); got a model with batch size None")

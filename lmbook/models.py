@@ -1,7 +1,7 @@
 """Language-model builders in backend-agnostic Keras 3.
 
 Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm` and
-:func:`reset_states`; and in
+:func:`stateful_batch_size` and :func:`reset_states`; and in
 chapter 4 (``notebooks/04_transformers.ipynb``): :func:`gpt_lm`.
 
 Every model maps token ids of shape ``(batch, time)`` to next-token logits of shape
@@ -22,7 +22,7 @@ from keras_hub.layers import ReversibleEmbedding
 
 from lmbook import transformer
 
-__all__ = ["CELLS", "gpt_lm", "recurrent_lm", "reset_states"]
+__all__ = ["CELLS", "gpt_lm", "recurrent_lm", "reset_states", "stateful_batch_size"]
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
@@ -87,6 +87,18 @@ def recurrent_lm(
         x = keras.layers.Dense(embedding_dim, name="projection")(x)
     logits = embedding(x, reverse=True)
     return keras.Model(inputs, logits, name=name or f"{cell}_lm")
+
+
+def stateful_batch_size(model: keras.Model) -> int | None:
+    """The fixed batch size of a stateful model, or ``None`` for a model of any batch size.
+
+    Example:
+        >>> stateful_batch_size(recurrent_lm(10, units=4, stateful_batch_size=8))
+        8
+        >>> stateful_batch_size(recurrent_lm(10, units=4)) is None
+        True
+    """
+    return model.inputs[0].shape[0]
 
 
 def reset_states(model: keras.Model) -> keras.Model:

@@ -20,6 +20,7 @@ import time
 import keras
 import numpy as np
 
+from lmbook.models import stateful_batch_size
 from lmbook.text import StreamBatches, WindowBatches
 
 __all__ = ["compile_lm", "fit_windows", "warmup_cosine"]
@@ -101,7 +102,7 @@ def fit_windows(
     """
     if not isinstance(epochs, int) or not 1 <= epochs <= steps:
         raise ValueError(f"epochs must be an int in [1, steps={steps}], got {epochs!r}")
-    stateful_batch = model.inputs[0].shape[0]
+    stateful_batch = stateful_batch_size(model)
     if stateful_batch is None:
         batches = WindowBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed, labels=labels)
     elif batch_size != stateful_batch:
