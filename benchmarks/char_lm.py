@@ -9,13 +9,14 @@ Usage::
     python benchmarks/char_lm.py --model gru --corpus peoples_daily --set stateful=False --set steps=1000
 
 Models: ``lstm``, ``gru``, ``rnn`` (chapter 3) and ``gpt`` (chapter 4); corpora:
-``tiny_shakespeare`` (nanoGPT's split: the first 90% of characters train, the rest validate)
-and ``peoples_daily`` (:func:`lmbook.data.load_peoples_daily`'s sentence split, sentences
-joined by newlines).  The figure is the cross-entropy in nats per character over the whole
-validation stream, newlines included (:func:`lmbook.metrics.stream_cross_entropy`, with
-windows as long as the training sequences, so every character is scored with at least half
-a window of context; a model trained statefully, with truncated backpropagation through
-time, reads the stream with its state carried instead: :func:`lmbook.metrics.stateful_cross_entropy`).
+``tiny_shakespeare`` (:func:`lmbook.data.load_tiny_shakespeare`: the first 90% of characters
+train, the next 5% validate) and ``peoples_daily`` (:func:`lmbook.data.peoples_daily_stream`:
+the sentence split, sentences joined by newlines).  The test split is never read here.
+The figure is the cross-entropy in nats per character over the whole validation stream,
+newlines included (:func:`lmbook.metrics.stream_cross_entropy`, with windows as long as the
+training sequences, so every character is scored with at least half a window of context; a
+model trained statefully, with truncated backpropagation through time, reads the stream with
+its state carried instead: :func:`lmbook.metrics.stateful_cross_entropy`).
 The last line reads
 ``val_loss_nats=<x> train_s=<seconds> device=<name>``.
 """
@@ -71,10 +72,8 @@ def load_corpus(corpus: str) -> tuple[str, str]:
 
     People's Daily sentences are joined by newlines, so each sentence end is one character.
     """
-    if corpus == "tiny_shakespeare":
-        return data.load_tiny_shakespeare("train"), data.load_tiny_shakespeare("validation")
-    return tuple("\n".join("".join(w for w, _ in s) for s in data.load_peoples_daily(split))
-                 for split in ("train", "validation"))
+    load = data.load_tiny_shakespeare if corpus == "tiny_shakespeare" else data.peoples_daily_stream
+    return load("train"), load("validation")
 
 
 def build(model: str, vocab_size: int, s: Settings) -> keras.Model:
