@@ -26,11 +26,19 @@ Every smoothing is one recursion over the orders ``n = 1 .. N``, with ``c`` the 
                = p_{n-1}(w | c')                                otherwise
 
 ``alpha_n`` is the n-gram's own (discounted) share and ``gamma_n`` the weight the context
-gives to the shorter one; ``alpha_n(c w) = 0`` for an n-gram never seen.  With ``a`` the
-count used at order ``n`` and ``A(c) = sum_w a(c w)``:
+gives to the shorter one; ``alpha_n(c w) = 0`` for an n-gram never seen.  The recursion is
+written once (:meth:`NGramLM._combine`); each smoothing only supplies its ``alpha`` and
+``gamma`` arrays, in one function (:data:`WEIGHTS`), as NLTK's ``InterpolatedLanguageModel``
+does.  With ``a`` the count used at order ``n`` and ``A(c) = sum_w a(c w)``:
 
-- ``"mle"``: ``alpha = a / A``, ``gamma = 0``; unseen events get probability 0.
-- ``"add_k"``: ``p = (a + k) / (A + k |V|)`` at the longest order only (no recursion).
+- ``"mle"``: ``alpha = a / A``, ``gamma = 0``: the longest seen context alone; unseen
+  events get probability 0.
+- ``"add_k"``: ``p = (a + k) / (A + k |V|)`` at the longest order a position has (``N``, or
+  a shorter one whose context starts with ``<s>``), and nothing from the orders below it.
+  In the recursion that is ``alpha = a / (A + k |V|)``, ``gamma = k |V| / (A + k |V|)`` at
+  that order, over orders that pass ``p_0`` through (``alpha = 0``, ``gamma = 1``): the
+  ``k`` of every token is ``gamma`` times the uniform ``p_0``.  A context of fewer than
+  ``N - 1`` tokens in mid-sentence is read as unseen: ``p = 1 / |V|``.
 - ``"interpolated"`` (Jelinek-Mercer): ``alpha = lambda_n a / A``,
   ``gamma = 1 - lambda_n``, one ``lambda_n`` per order tuned by EM on held-out sentences.
 - ``"absolute"``: ``alpha = (a - D_n) / A``, ``gamma = D_n N_{1+}(c) / A``, raw counts.
@@ -72,12 +80,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BOS", "EOS", "SMOOTHINGS", "UNK", "NGramLM", "as_corpus", "estimate_discounts"]
+from lmbook.checks import check_int, check_rate
+
+__all__ = [
+    "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS", "NGramLM", "as_corpus", "estimate_discounts",
+    "stream_cross_entropy",
+]
 
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 SMOOTHINGS = ("mle", "add_k", "interpolated", "absolute", "kn", "mkn")
 DISCOUNTING = ("absolute", "kn", "mkn")
+CONTINUATION = ("kn", "mkn")  # smooth continuation counts below the top order
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback defaults
 
 
@@ -157,6 +171,107 @@ def _find(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.where(keys[j] == query, j, -1)
 
 
+# ------------------------------------------------------------------- the smoothings' weights
+# Each takes a model counted by NGramLM.fit and an order n, and returns alpha (one value
+# per n-gram of order n, in dense-id order) and gamma (one per context, the dense ids of
+# order n - 1; a single entry, the empty context, for n = 1).
+
+
+def _shares(lm: NGramLM, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The counts ``a`` of order ``n``, each n-gram's context id, and each context's ``A``."""
+    return lm.counts[n].astype(float), lm._context_of(n), lm._ctx_total[n]
+
+
+def _mle_weights(lm: NGramLM, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum likelihood: ``alpha = a / A``, ``gamma = 0`` (the longest seen context alone).
+
+    Example:
+        >>> lm = NGramLM(2, "mle").fit(["ab", "ac"])
+        >>> alpha, gamma = _mle_weights(lm, 2)
+        >>> alpha.tolist(), gamma.tolist()   # <s> a, a b, a c, b </s>, c </s>
+        ([1.0, 0.5, 0.5, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    """
+    a, ctx, total = _shares(lm, n)
+    return a / np.maximum(total[ctx], 1e-300), np.zeros(len(total))
+
+
+def _add_k_weights(lm: NGramLM, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Add-k: ``(a + k) / (A + k |V|)`` at a context's longest order, pass-through below it.
+
+    A context is at its longest order when ``n`` is the model's order or the context starts
+    with ``<s>`` (a longer n-gram would cross it).  There ``alpha = a / (A + k |V|)`` and
+    ``gamma = k |V| / (A + k |V|)``, which the recursion multiplies by the uniform
+    ``p_0 = 1 / |V|`` that the orders below pass through (``alpha = 0``, ``gamma = 1``).
+
+    Example:
+        >>> lm = NGramLM(2, "add_k").fit(["ab", "ac"])      # |V| = 5, k = 1
+        >>> alpha, gamma = _add_k_weights(lm, 2)
+        >>> alpha.round(4).tolist()                           # <s> a, a b, a c, b </s>, c </s>
+        [0.2857, 0.1429, 0.1429, 0.1667, 0.1667]
+        >>> gamma.round(4).tolist()                           # contexts <unk> <s> </s> a b c
+        [1.0, 0.7143, 1.0, 0.7143, 0.8333, 0.8333]
+        >>> _add_k_weights(lm, 1)                             # below the top order: p_0
+        (array([0., 0., 0., 0., 0., 0.]), array([1.]))
+    """
+    a, ctx, total = _shares(lm, n)
+    if n == lm.order:
+        longest = np.ones(len(total), dtype=bool)
+    elif n == 1:
+        longest = np.zeros(1, dtype=bool)
+    else:
+        longest = lm._starts_bos[n - 1]
+    mass = lm.k * (len(lm.vocab) - 1)
+    alpha = np.where(longest[ctx], a / (total[ctx] + mass), 0.0)
+    return alpha, np.where(longest, mass / (total + mass), 1.0)
+
+
+def _interpolated_weights(lm: NGramLM, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Jelinek-Mercer: ``alpha = lambda_n a / A``, ``gamma = 1 - lambda_n``.
+
+    Example:
+        >>> lm = NGramLM(2, "interpolated").fit(["ab", "ac"], heldout=["ab"])
+        >>> lm.lambdas = {1: 0.5, 2: 0.75}
+        >>> alpha, gamma = _interpolated_weights(lm, 2)
+        >>> alpha.tolist(), gamma.tolist()[:2]               # <s> a, a b, a c, b </s>, c </s>
+        ([0.75, 0.375, 0.375, 0.75, 0.75], [0.25, 0.25])
+    """
+    a, ctx, total = _shares(lm, n)
+    lam = lm.lambdas[n]
+    return lam * a / np.maximum(total[ctx], 1e-300), np.full(len(total), 1.0 - lam)
+
+
+def _discounted_weights(lm: NGramLM, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute discounting: ``alpha = (a - D(a)) / A``, ``gamma = sum_w D(a(c w)) / A``.
+
+    ``D(a)`` is ``D1``, ``D2`` or ``D3+`` of ``lm.discounts[n]`` by the count ``a``.  The
+    weights of ``"absolute"``, and of ``"kn"`` and ``"mkn"`` too: those differ only in their
+    counts (continuation counts below the top order) and discounts.
+
+    Example:
+        >>> lm = NGramLM(2, "absolute").fit(["ab", "ac"])    # D = 0.75
+        >>> alpha, gamma = _discounted_weights(lm, 2)
+        >>> alpha.tolist()                                    # <s> a, a b, a c, b </s>, c </s>
+        [0.625, 0.125, 0.125, 0.25, 0.25]
+        >>> gamma.tolist()                                    # contexts <unk> <s> </s> a b c
+        [0.0, 0.375, 0.0, 0.75, 0.75, 0.75]
+    """
+    a, ctx, total = _shares(lm, n)
+    d = np.array((0.0, *lm.discounts[n]))[np.minimum(lm.counts[n], 3)]
+    gamma = np.bincount(ctx, weights=d, minlength=len(total)) / np.maximum(total, 1)
+    return (a - d) / np.maximum(total[ctx], 1e-300), gamma
+
+
+WEIGHTS = {
+    "mle": _mle_weights,
+    "add_k": _add_k_weights,
+    "interpolated": _interpolated_weights,
+    "absolute": _discounted_weights,
+    "kn": _discounted_weights,
+    "mkn": _discounted_weights,
+}
+"""Each smoothing's function ``(model, n) -> (alpha, gamma)``."""
+
+
 class NGramLM:
     """An n-gram language model of order ``order`` (3 = trigram).
 
@@ -184,15 +299,13 @@ class NGramLM:
 
     def __init__(self, order: int, smoothing: str = "mkn", k: float = 1.0,
                  discount: float | None = 0.75):
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-            raise ValueError(f"order must be an int >= 1, got {order!r}")
+        order = check_int("order", order, minimum=1)
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {', '.join(SMOOTHINGS)}; got {smoothing!r}")
-        if not k > 0:
-            raise ValueError(f"k must be > 0, got {k!r}")
-        if discount is not None and not 0 < discount <= 1:
-            raise ValueError(f"discount must be in (0, 1] or None, got {discount!r}")
-        self.order, self.smoothing, self.k, self.discount = int(order), smoothing, k, discount
+        k = check_rate("k", k, low=0.0, high=float("inf"), include_low=False)
+        if discount is not None:
+            discount = check_rate("discount", discount, include_low=False, include_high=True)
+        self.order, self.smoothing, self.k, self.discount = order, smoothing, k, discount
         self.vocab: list[str] | None = None
 
     def __repr__(self) -> str:
@@ -294,10 +407,10 @@ class NGramLM:
             starts_bos[n][dense] = pos[ok] == n - 1        # its first token is <s>
             gram = np.full(len(ids), -1)
             gram[ok] = dense
-        self._suffix = suffix
+        self._suffix, self._starts_bos = suffix, starts_bos
         self.raw_counts = raw
         self.counts = dict(raw)
-        if self.smoothing in ("kn", "mkn"):  # continuation counts below the top order
+        if self.smoothing in CONTINUATION:  # continuation counts below the top order
             for n in range(1, N):
                 left = np.bincount(suffix[n + 1], minlength=len(raw[n]))
                 self.counts[n] = np.where(starts_bos[n], raw[n], left)
@@ -321,21 +434,11 @@ class NGramLM:
         return self._keys[n] // len(self.vocab)
 
     def _set_weights(self) -> None:
-        """``alpha[n]`` per n-gram and ``gamma[n]`` per context (see the module docstring)."""
+        """``alpha[n]`` per n-gram and ``gamma[n]`` per context, from :data:`WEIGHTS`."""
+        weights = WEIGHTS[self.smoothing]
         self._alpha, self._gamma = {}, {}
         for n in range(1, self.order + 1):
-            a, ctx, total = self.counts[n].astype(float), self._context_of(n), self._ctx_total[n]
-            denom = np.maximum(total[ctx], 1e-300)
-            if self.smoothing in DISCOUNTING:
-                d = np.array((0.0, *self.discounts[n]))[np.minimum(self.counts[n], 3)]
-                alpha = (a - d) / denom
-                gamma = np.bincount(ctx, weights=d, minlength=len(total)) / np.maximum(total, 1)
-            elif self.smoothing == "interpolated":
-                alpha = self.lambdas[n] * a / denom
-                gamma = np.full(len(total), 1.0 - self.lambdas[n])
-            else:  # mle (add_k is computed from the counts when scoring)
-                alpha, gamma = a / denom, np.zeros(len(total))
-            self._alpha[n], self._gamma[n] = alpha, gamma
+            self._alpha[n], self._gamma[n] = weights(self, n)
 
     def _em_lambdas(self, heldout: list) -> dict[int, float]:
         """Tune the Jelinek-Mercer ``lambda_n`` by EM on held-out sentences.
@@ -394,21 +497,11 @@ class NGramLM:
 
     def _combine(self, grams: dict, ctxs: dict, avail) -> np.ndarray:
         """The probability of each n-gram by the recursion of the module docstring."""
-        size = len(self.vocab) - 1  # |V|: every token but <s>
-        if self.smoothing == "add_k":
-            p = np.empty(grams[1].shape)
-            for n in range(1, self.order + 1):
-                top = np.broadcast_to(avail == n, p.shape)
-                a = _gather(self.counts[n], grams[n][top])
-                total = _gather(self._ctx_total[n], ctxs[n][top])
-                p[top] = (a + self.k) / (total + self.k * size)
-            return p
-        p = np.full(grams[1].shape, 1.0 / size)
+        p = np.full(grams[1].shape, 1.0 / (len(self.vocab) - 1))  # p_0: |V| = all but <s>
         for n in range(1, self.order + 1):
-            total = _gather(self._ctx_total[n], ctxs[n])
-            use = (n <= avail) & (total > 0)
+            seen = (n <= avail) & (_gather(self._ctx_total[n], ctxs[n]) > 0)
             step = _gather(self._alpha[n], grams[n]) + _gather(self._gamma[n], ctxs[n]) * p
-            p = np.where(use, step, p)
+            p = np.where(seen, step, p)
         return p
 
     def token_logprobs(self, sentences) -> tuple[np.ndarray, np.ndarray]:
@@ -527,6 +620,7 @@ class NGramLM:
             ['to', 'be', 'or']
         """
         self._check_fitted()
+        max_tokens = check_int("max_tokens", max_tokens, minimum=0)
         rng = np.random.default_rng(rng_or_seed)
         history, out = [BOS, *self._check_tokens(context)], []
         while len(out) < max_tokens:
@@ -555,8 +649,7 @@ class NGramLM:
             [[1, 3], [3, 4], [4, 2]]
         """
         self._check_fitted()
-        if not 1 <= n <= self.order:
-            raise ValueError(f"n must be in [1, {self.order}], got {n!r}")
+        n = check_int("n", n, minimum=1, maximum=self.order)
         rows = np.arange(len(self.vocab))[:, None]
         for m in range(2, n + 1):
             V = len(self.vocab)
@@ -581,9 +674,10 @@ class NGramLM:
     def backoff_form(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per order: ``p(w | c)`` of every n-gram ``c w`` and the backoff weight of each.
 
-        The interpolated model written as a backoff model (what ARPA files store): an
-        n-gram's probability includes its lower orders; its backoff weight is its ``gamma``
-        when it is a context of the next order, else 1.  ``<s>`` has probability 0.
+        The recursion written as a backoff model (what ARPA files store): an n-gram's
+        probability includes its lower orders; its backoff weight is its ``gamma`` when it is
+        a context of the next order, else 1.  ``<s>`` has probability 0.  Exact for every
+        smoothing, since ``alpha`` is 0 for an unseen n-gram.
 
         Example:
             >>> p, bow = NGramLM(2, "kn").fit(["ab"]).backoff_form()[1]
@@ -593,11 +687,6 @@ class NGramLM:
             [1.0, 0.75, 1.0, 0.75, 0.75]
         """
         self._check_fitted()
-        if self.smoothing not in DISCOUNTING:
-            raise NotImplementedError(
-                f"the backoff form is written for {', '.join(DISCOUNTING)} only, "
-                f"not {self.smoothing!r}"
-            )
         out, V = {}, len(self.vocab)
         prob = self._alpha[1] + self._gamma[1][0] / (V - 1)
         prob[BOS_ID] = 0.0
@@ -614,8 +703,8 @@ class NGramLM:
     def to_arpa(self, path) -> Path:
         """Write the model as an ARPA file (log10 probabilities and backoffs), atomically.
 
-        Only for the discounting smoothings (``"absolute"``, ``"kn"``, ``"mkn"``), whose
-        interpolated form has an exact backoff encoding.  Tokens must not contain
+        ARPA stores log10 backoff weights, so a model with a backoff weight of 0 (``"mle"``,
+        whose ``gamma`` is 0) cannot be written.  Tokens must not contain
         whitespace (map a space character to e.g. ``"▁"`` first).
 
         Example:
@@ -627,6 +716,11 @@ class NGramLM:
             ngram 2=3
         """
         form = self.backoff_form()
+        if any((bow == 0).any() for _, bow in form.values()):
+            raise ValueError(
+                f"ARPA stores log10 backoff weights; smoothing={self.smoothing!r} has a backoff "
+                f"weight of 0 (unseen events get probability 0), so it cannot be written"
+            )
         bad = [t for t in self.vocab if not t or any(ch.isspace() for ch in t)]
         if bad:
             raise ValueError(f"ARPA separates tokens by whitespace; cannot write token {bad[0]!r}")
@@ -654,3 +748,45 @@ class NGramLM:
             os.unlink(tmp)
             raise
         return path
+
+
+def stream_cross_entropy(train_text: str, text: str, order: int, smoothing: str = "mkn") -> float:
+    """Mean nats per character of ``text`` after its first, by an n-gram model of ``train_text``.
+
+    Taught in chapter 2, whose best figure is the bar of chapters 3 and 4.  Both texts are
+    read as one sequence of characters, newlines included (a newline is a character to
+    predict, as for a neural model reading the stream): the model is fitted on
+    ``train_text`` as a single sentence and scores ``text`` as a single sentence.  The
+    scored characters are ``text[1:]``, each given the characters before it (at most
+    ``order - 1`` of them): exactly the targets :func:`lmbook.metrics.stream_cross_entropy`
+    scores.  The first character (which has no context) and the closing ``</s>`` are not
+    scored.
+
+    Args:
+        train_text: the training stream.
+        text: the stream to score, at least 2 characters.
+        order: the n of the n-grams, >= 1.
+        smoothing: one of :data:`SMOOTHINGS` but ``"interpolated"``, which needs held-out
+            sentences that one stream does not have.
+
+    Example:
+        >>> # MLE bigram: after "a" always "b"; after "b", "a" 3 times out of 4 (then </s>)
+        >>> ce = stream_cross_entropy("abababab", "abab", order=2, smoothing="mle")
+        >>> round(ce, 6), round(float(-np.log(0.75)) / 3, 6)  # b | a, a | b, b | a
+        (0.095894, 0.095894)
+    """
+    for name, value in (("train_text", train_text), ("text", text)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str (one stream of characters), "
+                            f"got {type(value).__name__}")
+    if not train_text:
+        raise ValueError("train_text must not be empty")
+    if len(text) < 2:
+        raise ValueError(f"text must have at least 2 characters (the first is context only), "
+                         f"got {len(text)}")
+    if smoothing == "interpolated":
+        raise ValueError("smoothing='interpolated' needs held-out sentences to tune its weights, "
+                         "and one stream has none; use one of "
+                         + ", ".join(s for s in SMOOTHINGS if s != "interpolated"))
+    logp, _ = NGramLM(order, smoothing).fit([train_text]).token_logprobs([text])
+    return float(-logp[1:-1].mean())  # drop the first character and the final </s>

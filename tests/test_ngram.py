@@ -3,6 +3,7 @@
 import json
 import math
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmbook import data
-from lmbook.ngram import SMOOTHINGS, NGramLM, estimate_discounts
+from lmbook.ngram import SMOOTHINGS, WEIGHTS, NGramLM, estimate_discounts, stream_cross_entropy
 
 SHARED = Path(__file__).parents[1].parent / "shared"
-# KenLM lmplz/query figures (a copy of shared/reference/; the file spells out the preprocessing).
+# KenLM lmplz/query figures (a copy of shared/reference/; the file spells out the preprocessing),
+# computed on nanoGPT's validation split (the last 10% of characters).
 REFERENCE = Path(__file__).parents[1] / "lmbook" / "reference" / "kenlm_tinyshakespeare.json"
-DISCOUNTING = ("absolute", "kn", "mkn")
 
 
 def toy_corpus(n_sentences=200, seed=0):
@@ -37,12 +38,13 @@ def toy_corpus(n_sentences=200, seed=0):
 
 @pytest.fixture(scope="module")
 def shakespeare():
-    """The reference figures and Tiny Shakespeare split as the reference file describes."""
+    """The reference figures and Tiny Shakespeare split as the reference file describes:
+    nanoGPT's 90/10 split, which the figures were computed on."""
     with pytest.MonkeyPatch.context() as mp:
         if "LMBOOK_DATA_DIR" not in os.environ and (SHARED / "data").is_dir():
             mp.setenv("LMBOOK_DATA_DIR", str(SHARED / "data"))
         train = data.load_tiny_shakespeare_lines("train")
-        validation = data.load_tiny_shakespeare_lines("validation")
+        validation = data.load_tiny_shakespeare_lines("nanogpt_validation")
     return json.loads(REFERENCE.read_text()), train, validation
 
 
@@ -137,6 +139,35 @@ def test_add_k_by_hand():
     assert math.exp(half.logprob("b", ["a"])) == pytest.approx(1.5 / (2 + 2.5))
 
 
+def test_add_k_uses_the_longest_order_a_position_has():
+    """A trigram's first token is predicted by the add-k bigram on <s>, the others by the
+    add-k trigram, with nothing from the lower orders (a mid-sentence context too short
+    for the top order is unseen: uniform)."""
+    corpus = [["a", "b", "c"], ["a", "c"], ["b", "b"]]  # |V| = 5: <unk> </s> a b c
+    lm = NGramLM(3, "add_k", k=0.5).fit(corpus)
+    bigrams, trigrams = Counter(), Counter()
+    for s in corpus:
+        padded = ["<s>", *s, "</s>"]
+        bigrams.update(zip(padded, padded[1:]))
+        trigrams.update(zip(padded, padded[1:], padded[2:]))
+
+    def add_k(counts, context, w):
+        total = sum(c for g, c in counts.items() if g[:-1] == context)
+        return (counts[(*context, w)] + 0.5) / (total + 0.5 * 5)
+
+    assert math.exp(lm.logprob("a", ["<s>"])) == pytest.approx(add_k(bigrams, ("<s>",), "a"))
+    assert math.exp(lm.logprob("b", ["<s>"])) == pytest.approx(add_k(bigrams, ("<s>",), "b"))
+    for context, w in [(("<s>", "a"), "b"), (("a", "b"), "c"), (("b", "c"), "</s>"),
+                       (("a", "b"), "a"), (("b", "b"), "</s>")]:
+        assert math.exp(lm.logprob(w, context)) == pytest.approx(add_k(trigrams, context, w))
+    assert math.exp(lm.logprob("c", ["c", "a"])) == pytest.approx(1 / 5)  # unseen context
+    assert math.exp(lm.logprob("c", ["a"])) == pytest.approx(1 / 5)  # too short, mid-sentence
+    logp, _ = lm.token_logprobs([["a", "b", "c"]])
+    want = [add_k(bigrams, ("<s>",), "a"), add_k(trigrams, ("<s>", "a"), "b"),
+            add_k(trigrams, ("a", "b"), "c"), add_k(trigrams, ("b", "c"), "</s>")]
+    assert np.exp(logp) == pytest.approx(want)
+
+
 def test_kneser_ney_continuation_counts_and_discounts():
     lm = NGramLM(2, "kn").fit(["ab", "b", "cb", "b"])
     assert lm.raw_counts[1][lm.index["b"]] == 4
@@ -201,7 +232,7 @@ def arpa_log10(table, order, context, word):
     raise KeyError(word)
 
 
-@pytest.mark.parametrize("smoothing", DISCOUNTING)
+@pytest.mark.parametrize("smoothing", [s for s in SMOOTHINGS if s != "mle"])
 def test_arpa_round_trip(tmp_path, smoothing):
     corpus = toy_corpus()
     lm = NGramLM(3, smoothing).fit(corpus[:150])
@@ -219,7 +250,7 @@ def test_arpa_round_trip(tmp_path, smoothing):
 
 
 def test_arpa_refuses_what_it_cannot_write(tmp_path):
-    with pytest.raises(NotImplementedError, match="mle"):
+    with pytest.raises(ValueError, match="'mle' has a backoff weight of 0"):
         NGramLM(2, "mle").fit([["a"]]).to_arpa(tmp_path / "x.arpa")
     with pytest.raises(ValueError, match="whitespace"):
         NGramLM(2).fit(["a b"]).to_arpa(tmp_path / "x.arpa")
@@ -247,6 +278,53 @@ def test_kenlm_scores_a_toy_export_sentence_by_sentence(tmp_path):
     for s in corpus[150:]:
         want = lm.evaluate([s])["logprob"] / math.log(10)
         assert model.score(" ".join(s), bos=True, eos=True) == pytest.approx(want, abs=1e-4)
+
+
+# ----------------------------------------------------------------- stream cross-entropy
+
+
+def by_hand_stream_nats(lm, text):
+    """Mean -log p of text[1:], one logprob() call per character, its whole history as context."""
+    return -sum(lm.logprob(ch, ["<s>", *text[:i]]) for i, ch in enumerate(text) if i) / (len(text) - 1)
+
+
+@pytest.mark.parametrize("smoothing", [s for s in SMOOTHINGS if s not in ("interpolated", "mle")])
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_stream_cross_entropy_scores_every_character_after_the_first(smoothing, order):
+    train_text = "to be, or not to be:\nthat is the question.\n" * 3 + "whether 'tis nobler\n"
+    text = "to be or not;\nthe question, whether.\nzebra"          # an unseen 'z' too
+    got = stream_cross_entropy(train_text, text, order, smoothing)
+    lm = NGramLM(order, smoothing).fit([list(train_text)])
+    assert got == pytest.approx(by_hand_stream_nats(lm, text), rel=1e-12)
+
+
+def test_stream_cross_entropy_by_counting():
+    """An MLE bigram from scratch: p(b | a) = count(a b) / count(a ·), newlines included."""
+    train_text, text = "abc\nabd\nab\n", "ab\nabd"
+    pairs = Counter(zip(train_text, train_text[1:]))
+    pairs[train_text[-1], "</s>"] += 1  # the training stream ends with </s>
+    after = Counter()
+    for (a, _), c in pairs.items():
+        after[a] += c
+    want = -np.mean([math.log(pairs[a, b] / after[a]) for a, b in zip(text, text[1:])])
+    assert stream_cross_entropy(train_text, text, 2, "mle") == pytest.approx(want, rel=1e-12)
+
+
+def test_stream_cross_entropy_errors():
+    with pytest.raises(TypeError, match="text must be a str"):
+        stream_cross_entropy("abc", ["a", "b"], 2)
+    with pytest.raises(TypeError, match="train_text must be a str"):
+        stream_cross_entropy(["abc"], "ab", 2)
+    with pytest.raises(ValueError, match="train_text must not be empty"):
+        stream_cross_entropy("", "ab", 2)
+    with pytest.raises(ValueError, match="at least 2 characters"):
+        stream_cross_entropy("abc", "a", 2)
+    with pytest.raises(ValueError, match="interpolated.*held-out"):
+        stream_cross_entropy("abc", "ab", 2, "interpolated")
+    with pytest.raises(ValueError, match="order must be an integer >= 1, got 0"):
+        stream_cross_entropy("abc", "ab", 0)
+    with pytest.raises(ValueError, match="smoothing must be one of"):
+        stream_cross_entropy("abc", "ab", 2, "witten-bell")
 
 
 # ----------------------------------------------------------------- generation
@@ -281,13 +359,38 @@ def test_bad_order(order):
         NGramLM(order)
 
 
+def test_every_smoothing_has_its_weights():
+    assert set(WEIGHTS) == set(SMOOTHINGS)
+
+
+@pytest.mark.parametrize("k", [0, -1, True, "1", None, float("inf")])
+def test_bad_k(k):
+    with pytest.raises(ValueError, match=r"k must be a number in \(0\.0, inf\)"):
+        NGramLM(3, "add_k", k=k)
+
+
+@pytest.mark.parametrize("discount", [0, 1.5, -0.5, True, "0.75"])
+def test_bad_discount(discount):
+    with pytest.raises(ValueError, match=r"discount must be a number in \(0\.0, 1\.0\]"):
+        NGramLM(3, "absolute", discount=discount)
+
+
+def test_integer_arguments_accept_numpy_integers():
+    lm = NGramLM(np.int64(2), "kn", k=np.float32(0.5), discount=np.float64(1.0)).fit(["ab"])
+    assert lm.order == 2 and type(lm.order) is int
+    assert lm.ngram_ids(np.int64(2)).shape == (3, 2)
+    assert len(lm.generate(0, max_tokens=np.int64(1))) <= 1
+    for n in (0, 3, True):
+        with pytest.raises(ValueError, match=r"n must be an integer in \[1, 2\]"):
+            lm.ngram_ids(n)
+    for max_tokens in (-1, True, 2.0):
+        with pytest.raises(ValueError, match="max_tokens must be an integer >= 0"):
+            lm.generate(0, max_tokens=max_tokens)
+
+
 def test_bad_arguments_and_input():
     with pytest.raises(ValueError, match="mle, add_k, interpolated, absolute, kn, mkn"):
         NGramLM(3, "witten-bell")
-    with pytest.raises(ValueError, match="k must be"):
-        NGramLM(3, "add_k", k=0)
-    with pytest.raises(ValueError, match="discount"):
-        NGramLM(3, "absolute", discount=1.5)
     lm = NGramLM(2)
     with pytest.raises(RuntimeError, match=r"fit\(\) first"):
         lm.perplexity(["ab"])
