@@ -5,9 +5,10 @@ Usage::
     python benchmarks/ngram.py                       # People's Daily 1998, words, 3-gram MKN
     python benchmarks/ngram.py --order 5 --corpus shakespeare-char
 
-Corpora: ``pd`` (People's Daily 1998-01, gold segmentation; train/validation as in
-:func:`lmbook.data.load_peoples_daily`), ``shakespeare-char`` and ``shakespeare-word``
-(Tiny Shakespeare lines, nanoGPT's 90/10 character split, blank lines dropped).
+Corpora: ``pd`` (People's Daily 1998-01, gold segmentation: the words of
+:func:`lmbook.data.peoples_daily_words`), ``shakespeare-char`` and ``shakespeare-word``
+(Tiny Shakespeare lines, blank lines dropped).  Each is fitted on the ``"train"`` split and
+scored on ``"validation"`` (:data:`lmbook.data.SPLITS`; the test split is never read).
 
 The last line is machine-readable: ``build_s=<s> tokens_per_s=<n> peak_mb=<n>``, where
 ``tokens_per_s`` counts the scored validation tokens (``</s>`` included) per second of
@@ -32,8 +33,7 @@ CORPORA = ("pd", "shakespeare-char", "shakespeare-word")
 def load(corpus: str) -> tuple[list, list]:
     """The train and validation sentences of ``corpus``, as token lists."""
     if corpus == "pd":
-        return tuple([[w for w, _ in s] for s in data.load_peoples_daily(split)]
-                     for split in ("train", "validation"))
+        return tuple(data.peoples_daily_words(split) for split in ("train", "validation"))
     tokenize = list if corpus == "shakespeare-char" else str.split
     return tuple([tokenize(ln) for ln in data.load_tiny_shakespeare_lines(split)]
                  for split in ("train", "validation"))
