@@ -45,7 +45,7 @@ RECURRENT = {
         peak_lr=(6e-3, 2e-3), weight_decay=(0.0, 0.0), stateful=(False, False)),
     # 4,621 characters: a tied output layer keeps the softmax affordable.  Quick mode trains
     # statefully (truncated BPTT over 64 parallel streams), which lets a 384-unit GRU with
-    # variational dropout learn from unbounded context: measured against random windows in
+    # locked dropout learn from unbounded context: measured against random windows in
     # chapter 3.  Full mode keeps random 256-character windows until a GPU run compares them.
     "peoples_daily": dict(
         units=(384, 512), layers=(1, 2), embedding_dim=(256, 256), tie_embeddings=(True, True),

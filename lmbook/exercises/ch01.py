@@ -87,8 +87,8 @@ q3 = Exercise(
 _Q4_PPL, _Q4_WORDS, _Q4_CHARS = 200.0, 1000, 5600
 q4 = Exercise(
     "q4",
-    f"A word model has perplexity {_Q4_PPL:g} on a text of {_Q4_WORDS} words (+ end tokens) "
-    f"and {_Q4_CHARS} characters. What is its per-character perplexity?",
+    f"A word model has perplexity {_Q4_PPL:g} on a text of {_Q4_CHARS} characters that it reads "
+    f"as {_Q4_WORDS} word tokens (every token it predicts). What is its per-character perplexity?",
     lambda a: expect_number(
         a,
         _Q4_PPL ** (_Q4_WORDS / _Q4_CHARS),

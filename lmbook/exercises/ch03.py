@@ -97,7 +97,7 @@ q3 = Exercise(
 _NORM, _CLIP = 12.5, 1.0
 q4 = Exercise(
     "q4",
-    f"A gradient has global norm {_NORM}; clipnorm={_CLIP}. By what factor is it scaled?",
+    f"A list of gradients has global norm {_NORM}; global_clipnorm={_CLIP}. By what factor is each scaled?",
     lambda a: expect_number(
         a,
         min(1.0, _CLIP / _NORM),
