@@ -38,7 +38,9 @@ does.  With ``a`` the count used at order ``n`` and ``A(c) = sum_w a(c w)``:
   In the recursion that is ``alpha = a / (A + k |V|)``, ``gamma = k |V| / (A + k |V|)`` at
   that order, over orders that pass ``p_0`` through (``alpha = 0``, ``gamma = 1``): the
   ``k`` of every token is ``gamma`` times the uniform ``p_0``.  A context of fewer than
-  ``N - 1`` tokens in mid-sentence is read as unseen: ``p = 1 / |V|``.
+  ``N - 1`` tokens in mid-sentence is read as unseen: ``p = 1 / |V|``.  With ``k=None``,
+  ``k`` is tuned on held-out sentences, as the lambdas of ``"interpolated"`` are: the value
+  of :data:`ADD_K_GRID` with the lowest held-out cross-entropy.
 - ``"interpolated"`` (Jelinek-Mercer): ``alpha = lambda_n a / A``,
   ``gamma = 1 - lambda_n``, one ``lambda_n`` per order tuned by EM on held-out sentences.
 - ``"absolute"``: ``alpha = (a - D_n) / A``, ``gamma = D_n N_{1+}(c) / A``, raw counts.
@@ -83,7 +85,7 @@ import numpy as np
 from lmbook.checks import check_int, check_rate
 
 __all__ = [
-    "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS", "NGramLM", "as_corpus", "estimate_discounts",
+    "ADD_K_GRID", "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS", "NGramLM", "as_corpus", "estimate_discounts",
     "stream_cross_entropy",
 ]
 
@@ -93,6 +95,7 @@ SMOOTHINGS = ("mle", "add_k", "interpolated", "absolute", "kn", "mkn")
 DISCOUNTING = ("absolute", "kn", "mkn")
 CONTINUATION = ("kn", "mkn")  # smooth continuation counts below the top order
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback defaults
+ADD_K_GRID = np.logspace(-6, 1, 141)  # the k tried by add_k with k=None: 20 per decade
 
 
 def as_corpus(sentences, name: str = "sentences") -> list:
@@ -220,7 +223,7 @@ def _add_k_weights(lm: NGramLM, n: int) -> tuple[np.ndarray, np.ndarray]:
         longest = np.zeros(1, dtype=bool)
     else:
         longest = lm._starts_bos[n - 1]
-    mass = lm.k * (len(lm.vocab) - 1)
+    mass = lm.pseudo_count * (len(lm.vocab) - 1)
     alpha = np.where(longest[ctx], a / (total[ctx] + mass), 0.0)
     return alpha, np.where(longest, mass / (total + mass), 1.0)
 
@@ -278,7 +281,8 @@ class NGramLM:
     Args:
         order: the n of the n-grams, >= 1.
         smoothing: one of :data:`SMOOTHINGS` (see the module docstring).
-        k: the pseudo-count of ``"add_k"`` (1 = Laplace).
+        k: the pseudo-count of ``"add_k"``, > 0 (1 = Laplace), or ``None`` to tune it on
+            held-out sentences (see :meth:`fit`).
         discount: the fixed discount of ``"absolute"`` and ``"kn"``, in ``(0, 1]``, or
             ``None`` to estimate it per order from counts of counts.
 
@@ -287,7 +291,8 @@ class NGramLM:
     uses (continuation counts below the top order for ``"kn"`` and ``"mkn"``), both in
     dense-id order (:meth:`ngram_ids` gives the tokens, :meth:`ngram_counts` a dict);
     ``discounts[n] == (D1, D2, D3+)`` for the discounting smoothings; ``lambdas[n]`` for
-    ``"interpolated"``.
+    ``"interpolated"``; ``pseudo_count``, the ``k`` that ``"add_k"`` uses (tuned if
+    ``k=None``).
 
     Example:
         >>> lm = NGramLM(3).fit(["abab", "abba"])      # two sentences of characters
@@ -297,12 +302,13 @@ class NGramLM:
         2.079
     """
 
-    def __init__(self, order: int, smoothing: str = "mkn", k: float = 1.0,
+    def __init__(self, order: int, smoothing: str = "mkn", k: float | None = 1.0,
                  discount: float | None = 0.75):
         order = check_int("order", order, minimum=1)
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {', '.join(SMOOTHINGS)}; got {smoothing!r}")
-        k = check_rate("k", k, low=0.0, high=float("inf"), include_low=False)
+        if k is not None:
+            k = check_rate("k", k, low=0.0, high=float("inf"), include_low=False)
         if discount is not None:
             discount = check_rate("discount", discount, include_low=False, include_high=True)
         self.order, self.smoothing, self.k, self.discount = order, smoothing, k, discount
@@ -319,23 +325,31 @@ class NGramLM:
 
         Args:
             sentences: an iterable of token sequences.
-            heldout: for ``"interpolated"`` only, the sentences the lambdas are tuned on.
-                If ``None``, the last 10% of ``sentences`` are held out for the tuning,
-                then the counts are taken again on all of them.
+            heldout: for ``"interpolated"``, and ``"add_k"`` with ``k=None``, the sentences
+                the lambdas or ``k`` are tuned on (ignored otherwise).  If ``None``, the
+                last 10% of ``sentences`` are held out for the tuning, then the counts are
+                taken again on all of them.
 
         Example:
             >>> NGramLM(2).fit([["to", "be"], ["or", "not"]]).vocab[3:]
             ['be', 'not', 'or', 'to']
+            >>> lm = NGramLM(1, "add_k", k=None).fit(["aaab"], heldout=["abb"])
+            >>> round(lm.pseudo_count, 3)   # the grid's nearest to the exact optimum, 1/2
+            0.501
         """
         sents = as_corpus(sentences)
         if not sents:
             raise ValueError("sentences is empty: an n-gram model needs at least one sentence")
+        tune = self.smoothing == "interpolated" or (self.smoothing == "add_k" and self.k is None)
         train = sents
-        if self.smoothing == "interpolated":
+        if tune:
+            what = "interpolated smoothing" if self.smoothing == "interpolated" else "add_k with k=None"
             if heldout is not None:
                 held = as_corpus(heldout, "heldout")
+                if not held:
+                    raise ValueError(f"heldout is empty: {what} needs sentences to tune on")
             elif len(sents) < 2:
-                raise ValueError("interpolated smoothing needs >= 2 sentences, or heldout=")
+                raise ValueError(f"{what} needs >= 2 sentences (10% are held out), or heldout=")
             else:
                 cut = len(sents) - max(1, len(sents) // 10)
                 train, held = sents[:cut], sents[cut:]
@@ -343,6 +357,8 @@ class NGramLM:
         self._count(train)
         if self.smoothing == "interpolated":
             self.lambdas = self._em_lambdas(held)
+        if self.smoothing == "add_k":
+            self.pseudo_count = self._tune_k(held) if self.k is None else self.k
         if train is not sents:
             self._count(sents)
         self._set_weights()
@@ -439,6 +455,27 @@ class NGramLM:
         self._alpha, self._gamma = {}, {}
         for n in range(1, self.order + 1):
             self._alpha[n], self._gamma[n] = weights(self, n)
+
+    def _tune_k(self, heldout: list) -> float:
+        """The ``k`` of :data:`ADD_K_GRID` that gives ``heldout`` the lowest cross-entropy.
+
+        Each held-out token's add-k probability ``(a + k) / (A + k |V|)`` needs only the
+        counts ``a`` and ``A`` at the longest order its position has, so they are gathered
+        once and every ``k`` of the grid is scored on the distinct ``(a, A)`` pairs.
+        """
+        ids, pos = self._encode(heldout)
+        grams, ctxs, avail = self._lookup(ids, pos)
+        s = pos >= 1
+        a, total = np.zeros(int(s.sum())), np.zeros(int(s.sum()))
+        for n in range(1, self.order + 1):
+            at = avail[s] == n
+            a[at] = _gather(self.counts[n], grams[n][s][at])
+            total[at] = _gather(self._ctx_total[n], ctxs[n][s][at])
+        pairs, weight = np.unique(np.stack([a, total]), axis=1, return_counts=True)
+        size = len(self.vocab) - 1
+        loss = [-(weight * np.log((pairs[0] + k) / (pairs[1] + k * size))).sum()
+                for k in ADD_K_GRID]
+        return float(ADD_K_GRID[int(np.argmin(loss))])
 
     def _em_lambdas(self, heldout: list) -> dict[int, float]:
         """Tune the Jelinek-Mercer ``lambda_n`` by EM on held-out sentences.

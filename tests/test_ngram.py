@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmbook import data
-from lmbook.ngram import SMOOTHINGS, WEIGHTS, NGramLM, estimate_discounts, stream_cross_entropy
+from lmbook.ngram import (
+    ADD_K_GRID,
+    SMOOTHINGS,
+    WEIGHTS,
+    NGramLM,
+    estimate_discounts,
+    stream_cross_entropy,
+)
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 # KenLM lmplz/query figures (a copy of shared/reference/; the file spells out the preprocessing),
@@ -166,6 +173,23 @@ def test_add_k_uses_the_longest_order_a_position_has():
     want = [add_k(bigrams, ("<s>",), "a"), add_k(trigrams, ("<s>", "a"), "b"),
             add_k(trigrams, ("a", "b"), "c"), add_k(trigrams, ("b", "c"), "</s>")]
     assert np.exp(logp) == pytest.approx(want)
+
+
+@pytest.mark.parametrize("order", [1, 3])
+def test_add_k_tunes_k_on_held_out_sentences(order):
+    corpus = toy_corpus(300)
+    train, held = corpus[:250], corpus[250:]
+    tuned = NGramLM(order, "add_k", k=None).fit(train, heldout=held)
+    by_fitting = [NGramLM(order, "add_k", k=k).fit(train).perplexity(held) for k in ADD_K_GRID]
+    assert tuned.pseudo_count == ADD_K_GRID[int(np.argmin(by_fitting))]
+    assert tuned.perplexity(held) == pytest.approx(min(by_fitting), rel=1e-12)
+    # without heldout=: tuned on the last 10% of the sentences, then counted on all of them
+    default = NGramLM(order, "add_k", k=None).fit(corpus)
+    cut = len(corpus) - len(corpus) // 10
+    assert default.pseudo_count == NGramLM(order, "add_k", k=None).fit(
+        corpus[:cut], heldout=corpus[cut:]).pseudo_count
+    fixed = NGramLM(order, "add_k", k=default.pseudo_count).fit(corpus)
+    assert default.perplexity(held) == pytest.approx(fixed.perplexity(held), rel=1e-12)
 
 
 def test_kneser_ney_continuation_counts_and_discounts():
@@ -363,7 +387,7 @@ def test_every_smoothing_has_its_weights():
     assert set(WEIGHTS) == set(SMOOTHINGS)
 
 
-@pytest.mark.parametrize("k", [0, -1, True, "1", None, float("inf")])
+@pytest.mark.parametrize("k", [0, -1, True, "1", float("inf")])
 def test_bad_k(k):
     with pytest.raises(ValueError, match=r"k must be a number in \(0\.0, inf\)"):
         NGramLM(3, "add_k", k=k)
@@ -417,5 +441,11 @@ def test_bad_arguments_and_input():
         lm.logprob(3, ["a"])
     with pytest.raises(TypeError, match=r"sentences\[0\]"):
         lm.evaluate([7])
-    with pytest.raises(ValueError, match=">= 2 sentences"):
+    with pytest.raises(ValueError, match="interpolated smoothing needs >= 2 sentences"):
         NGramLM(2, "interpolated").fit(["ab"])
+    with pytest.raises(ValueError, match="add_k with k=None needs >= 2 sentences"):
+        NGramLM(2, "add_k", k=None).fit(["ab"])
+    with pytest.raises(ValueError, match="heldout is empty"):
+        NGramLM(2, "add_k", k=None).fit(["ab", "ba"], heldout=[])
+    with pytest.raises(TypeError, match="heldout must be an iterable"):
+        NGramLM(2, "interpolated").fit(["ab", "ba"], heldout="ab")
