@@ -4,23 +4,30 @@ Taught in chapter 1 (``notebooks/01_language_models.ipynb``); every chapter call
 :func:`use_style` once.
 
 matplotlib's default font (DejaVu Sans) has no CJK glyphs, so Chinese labels come out as
-empty boxes.  :func:`cjk_font` finds an installed CJK font (Noto Sans CJK, WenQuanYi, ...)
-and, where there is none (Colab), fetches Noto Sans SC through :mod:`lmbook.data`.
+empty boxes.  :func:`cjk_font` finds an installed CJK font (Noto Sans CJK, WenQuanYi, ...),
+also one installed after matplotlib cached its font list, and where there is none (Colab, a
+bare machine) fetches Noto Sans SC through :mod:`lmbook.data` (once; later runs use the
+cached copy).
 
 Example:
     >>> import matplotlib.pyplot as plt
     >>> use_style()                                       # doctest: +SKIP
+    'Noto Sans CJK SC'
     >>> plt.title("词频 word frequency")                  # doctest: +SKIP
 """
 
 from __future__ import annotations
+
+import logging
 
 import matplotlib as mpl
 from matplotlib import font_manager
 
 from lmbook import data
 
-__all__ = ["CJK_FAMILIES", "cjk_font", "use_style"]
+__all__ = ["CJK_FAMILIES", "cjk_font", "register_new_system_fonts", "use_style"]
+
+_log = logging.getLogger(__name__)
 
 # Fonts with Simplified Chinese glyphs, best first.
 CJK_FAMILIES = (
@@ -50,23 +57,64 @@ STYLE = {
 }
 
 
+def _installed_cjk_family() -> str | None:
+    """The first family of :data:`CJK_FAMILIES` that matplotlib's font list holds."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((family for family in CJK_FAMILIES if family in installed), None)
+
+
+def register_new_system_fonts() -> list[str]:
+    """Add to matplotlib the system font files its cached font list does not know.
+
+    matplotlib scans the system fonts once and caches the list (``fontlist-*.json`` in
+    ``matplotlib.get_cachedir()``), so a font installed later (``apt-get install
+    fonts-noto-cjk``, a file copied to ``~/.local/share/fonts``) stays invisible to it.
+    This scans again, the way matplotlib does, and registers the files it finds new.
+
+    Returns:
+        The paths registered, sorted (empty when the cache is up to date).
+
+    Example:
+        >>> added = register_new_system_fonts()   # e.g. ['/usr/share/fonts/.../NotoSansCJK-Regular.ttc']
+        >>> register_new_system_fonts()           # now matplotlib knows every system font
+        []
+    """
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    added = []
+    for path in sorted(set(font_manager.findSystemFonts()) - known):
+        try:
+            font_manager.fontManager.addfont(path)
+        except Exception as err:  # an unreadable file; matplotlib's own scan skips it too
+            _log.info("skipping font %s: %s", path, err)
+        else:
+            added.append(path)
+    return added
+
+
 def cjk_font(allow_download: bool = True) -> str:
     """The family name of a font with Chinese glyphs, registering one if needed.
+
+    Looks, in order, for a family of :data:`CJK_FAMILIES` in matplotlib's font list, then
+    among system fonts installed after that list was cached
+    (:func:`register_new_system_fonts`), then fetches Noto Sans SC (registry entry
+    ``"noto_sans_sc"``, cached under ``$LMBOOK_DATA_DIR``).
 
     Args:
         allow_download: fetch Noto Sans SC when no CJK font is installed.
 
     Raises:
         RuntimeError: no CJK font is installed and ``allow_download`` is false.
+        lmbook.data.DatasetUnavailableError: the font had to be fetched and could not be.
 
     Example:
         >>> cjk_font()                                    # doctest: +SKIP
         'Noto Sans CJK SC'
     """
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family
+    family = _installed_cjk_family()
+    if family is None and register_new_system_fonts():
+        family = _installed_cjk_family()
+    if family is not None:
+        return family
     if not allow_download:
         raise RuntimeError(
             "no CJK font is installed (looked for: "
@@ -80,6 +128,9 @@ def cjk_font(allow_download: bool = True) -> str:
 
 def use_style(allow_download: bool = True) -> str:
     """Apply the book's matplotlib style with a CJK-capable font; return the font's name.
+
+    Args:
+        allow_download: passed to :func:`cjk_font`.
 
     Example:
         >>> use_style()                                   # doctest: +SKIP
