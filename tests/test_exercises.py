@@ -75,8 +75,9 @@ CH04 = [
 
 _P, _R = 5 / 7, 5 / 6
 CH05 = [
-    (ch05.q1, "BEBEBESBME",
-     [("BEBEBESBBE", "middle one is M"), ("BEBEBEBBME", "is S"), ("BEBE", "not right")]),
+    (ch05.q1, "BEBEBESSBESBME",
+     [("BEBEBESSBESBBE", "middle one is M"), ("BEBEBEBSBESBME", "is S"), ("BEBEBESBMESBME", "splits it"),
+      ("BEBEBESBME", "not right")]),
     (ch05.q2, 2 * _P * _R / (_P + _R), [(_P, "precision"), (_R, "recall"), ((_P + _R) / 2, "harmonic")]),
     (ch05.q3, ["研究生", "命", "起源"],
      [(["研究", "生命", "起源"], "backward"), ("研究生命起源", "not right")]),

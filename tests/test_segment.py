@@ -1,4 +1,4 @@
-"""lmbook.segment: evaluation, normalisation, maximum matching, BMES, Viterbi, the segmenter."""
+"""lmbook.segment: evaluation, normalisation, maximum matching, BMES tags and Viterbi."""
 
 import itertools
 import math
@@ -11,15 +11,13 @@ from hypothesis import strategies as st
 from lmbook.segment import (
     ALLOWED,
     TAGS,
-    WORD_LENGTHS,
-    dictionary_flags,
+    best_paths,
     evaluate_segmentation,
     from_bmes,
-    load_segmenter,
     max_match,
     normalize,
+    spans,
     to_bmes,
-    train_segmenter,
     viterbi,
 )
 
@@ -76,30 +74,24 @@ def test_maximum_matching():
     assert max_match("研究生命的起源", d) == ["研究生", "命", "的", "起源"]
     assert max_match("研究生命的起源", d, backward=True) == ["研究", "生命", "的", "起源"]
     assert max_match("", d) == [] and max_match("甲乙", set()) == ["甲", "乙"]
+    assert max_match("研究生命的起源", d, max_len=2) == ["研究", "生命", "的", "起源"]
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.text(alphabet="中国人民北京", max_size=9), min_size=1, max_size=3),
-       st.lists(st.text(alphabet="中国人民北京", min_size=1, max_size=5), max_size=12))
-def test_dictionary_flags_match_brute_force(texts, dictionary):
-    from lmbook.segment import _features, _tables
-    from lmbook.text import Vocabulary
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(text=["研究"]), TypeError, "text must be a str, got list"),
+    (dict(dictionary="研究"), TypeError, "dictionary must be a set of words"),
+    (dict(max_len=0), ValueError, "max_len must be an integer >= 1, got 0"),
+    (dict(max_len=2.0), ValueError, "max_len must be an integer >= 1, got 2.0"),
+])
+def test_maximum_matching_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        max_match(**{"text": "研究", "dictionary": {"研究"}, **kwargs})
 
-    def by_hand(text):
-        flags = [0] * len(text)
-        for j, k in enumerate(WORD_LENGTHS):
-            for i in range(len(text) - k + 1):
-                if text[i:i + k] in dictionary:
-                    flags[i] |= 1 << 2 * j
-                    flags[i + k - 1] |= 1 << 2 * j + 1
-        return flags
 
-    for text in texts:
-        assert dictionary_flags(text, dictionary).tolist() == by_hand(text)
-    # Several sentences at once: no word is found across the boundary between two of them.
-    vocab = Vocabulary.from_tokens("中国人民北京")
-    tables = _tables(vocab, vocab, dictionary)
-    assert _features(texts, vocab, vocab, tables)[:, 3].tolist() == sum(map(by_hand, texts), [])
+def test_spans_tile_the_text():
+    words = ["我们", "爱", "北京天安门"]
+    assert spans(words) == [(0, 2), (2, 3), (3, 8)]
+    assert ["".join(words)[a:b] for a, b in spans(words)] == words
 
 
 def brute_force(log_probs):
@@ -119,6 +111,8 @@ def test_viterbi_is_exact_and_batched(T, seed):
     batch[0, :T] = lp
     batch[1] = np.log(np.random.default_rng(seed + 1).dirichlet(np.ones(4), size=7))
     assert viterbi(batch, lengths=[T, 7]) == [viterbi(lp), viterbi(batch[1])]
+    paths = best_paths(batch, None, np.array([T, 7]))
+    assert "".join(TAGS[i] for i in paths[0, :T]) == viterbi(lp)
 
 
 def test_viterbi_uses_transitions_and_checks_shapes():
@@ -126,41 +120,19 @@ def test_viterbi_uses_transitions_and_checks_shapes():
     prefer_single = np.zeros((4, 4))
     prefer_single[3, 3] = 5.0
     assert viterbi(lp, prefer_single) == "SS"
-    with pytest.raises(ValueError, match=r"log_probs must have shape \(T, 4\)"):
-        viterbi(np.zeros((3, 5)))
+    assert viterbi(lp, prefer_single, lengths=None) == viterbi(lp[None], prefer_single, lengths=[2])[0]
 
 
-CORPUS = [["我们", "爱", "北京"], ["北京", "是", "首都"], ["我们", "是", "学生"], ["首都", "北京"]] * 40
-
-
-@pytest.fixture(scope="module")
-def segmenter():
-    return train_segmenter(CORPUS, mode="quick", steps=60)
-
-
-def test_segmenter_learns_keeps_characters_and_reloads(segmenter, tmp_path):
-    texts = ["我们爱北京", "北京是首都", "", "１９９８年我们是学生"]
-    out = segmenter.segment(texts)
-    assert ["".join(w) for w in out] == texts             # characters kept exactly (full-width too)
-    assert out[0] == ["我们", "爱", "北京"] and out[2] == []
-    segmenter.save(tmp_path / "seg")
-    assert load_segmenter(tmp_path / "seg").segment(texts) == out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["seg"]    # nothing half-written left
-
-
-def test_segmenter_without_dictionary(tmp_path):
-    segmenter = train_segmenter(CORPUS, mode="quick", steps=5, dictionary=[])
-    assert segmenter.dictionary == []
-    segmenter.save(tmp_path / "seg")
-    assert load_segmenter(tmp_path / "seg").segment(["我们爱北京"]) == segmenter.segment(["我们爱北京"])
-
-
-def test_segmenter_errors(segmenter, tmp_path):
-    with pytest.raises(TypeError, match="texts must be a list of strings"):
-        segmenter.segment("我们")
-    with pytest.raises(ValueError, match="mode must be 'quick' or 'full'"):
-        train_segmenter(CORPUS, mode="fast")
-    with pytest.raises(ValueError, match="sentences must be a non-empty list"):
-        train_segmenter([])
-    with pytest.raises(FileNotFoundError, match="no segmenter at"):
-        load_segmenter(tmp_path / "missing")
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros((3, 5)),), r"log_probs must have shape \(T, 4\) or \(B, T, 4\) with T >= 1, got \(3, 5\)"),
+    ((np.zeros((0, 4)),), r"with T >= 1, got \(0, 4\)"),
+    ((np.zeros((3, 4)), np.zeros((3, 3))), r"transitions must have shape \(4, 4\), got \(3, 3\)"),
+    ((np.zeros((3, 4)), None, [3]), "lengths must give one length per sentence of a batch"),
+    ((np.zeros((2, 3, 4)), None, [3]), r"lengths must give one length per sentence of a batch \(2\)"),
+    ((np.zeros((2, 3, 4)), None, [3, 4]), r"lengths must be an integer in \[1, 3\], got 4"),
+    ((np.zeros((2, 3, 4)), None, [0, 3]), r"lengths must be an integer in \[1, 3\], got 0"),
+    ((np.zeros((2, 3, 4)), None, [True, 3]), r"lengths must be an integer in \[1, 3\], got True"),
+])
+def test_viterbi_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        viterbi(*args)

@@ -15,20 +15,26 @@ from lmbook.segment import ALLOWED, evaluate_segmentation, max_match, to_bmes
 
 __all__ = ["DICTIONARY", "GOLD", "PRED", "TRAIN_VOCAB", "WORDS", "q1", "q2", "q3", "q4", "q5"]
 
-WORDS = ["中国", "人民", "银行", "的", "副行长"]
+#: A segmentation by People's Daily's PKU standard: it splits 副 / 行长 (deputy / governor).
+WORDS = ["中国", "人民", "银行", "的", "副", "行长", "和", "研究生"]
+_TAGS = to_bmes(WORDS)
 q1 = Exercise(
     "q1",
-    f"Write the BMES tags (one letter per character, as a string) of the segmentation {WORDS}.",
+    f"Write the BMES tags (one letter per character, as a string) of the segmentation {WORDS} "
+    "(People's Daily's PKU standard, which makes 副 and 行长 two words).",
     lambda a: expect_equal(
         a,
-        to_bmes(WORDS),
+        _TAGS,
         wrong=[
-            ("BEBEBESBBE", "a word of three characters is B M E: the middle one is M."),
-            ("BEBEBEBBME", "a one-character word is S, not B."),
+            (_TAGS[:-3] + "BBE", "a word of three characters is B M E: the middle one is M."),
+            (_TAGS.replace("S", "B", 1), "a one-character word is S, not B."),
+            (to_bmes([*WORDS[:4], "副行长", *WORDS[6:]]),
+             "that tags 副行长 as one word; this segmentation, like People's Daily's standard, splits it "
+             "into 副 (S) and 行长 (B E)."),
         ],
     ),
     hint="S for a one-character word; otherwise B, then M for each inner character, then E.",
-    solution=f"{to_bmes(WORDS)}",
+    solution=f"{_TAGS}",
 )
 
 GOLD = [["他", "来到", "了", "网易", "杭研", "大厦"]]
