@@ -5,7 +5,9 @@ Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``) and used again in chapter 
 A model maps ids ``(batch, time)`` to logits ``(batch, time, vocab)``.  :func:`generate`
 feeds it the prompt, turns the last position's logits into a distribution with
 :func:`next_token_probs` (temperature, top-k, top-p) and samples from it, one token at a
-time.  ``temperature=0`` is greedy decoding.
+time.  ``temperature=0`` is greedy decoding.  A model with a window (a GPT, see
+:func:`lmbook.models.context_window`) is fed only the last tokens that fit in it, as nanoGPT's
+``generate`` does; a recurrent model reads the whole text.
 
 Example:
     >>> probs = next_token_probs(np.array([2.0, 1.0, 0.0]), temperature=1.0, top_k=2)
@@ -15,21 +17,24 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 
+from lmbook.checks import check_int, check_rate
+from lmbook.models import context_window
+
 __all__ = ["generate", "next_token_probs"]
 
 
 def _check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
-    if not isinstance(temperature, (int, float)) or temperature < 0:
-        raise ValueError(f"temperature must be a number >= 0 (0 = greedy), got {temperature!r}")
-    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
-        raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
-    if top_p is not None and not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p must be None or in (0, 1], got {top_p!r}")
+    check_rate("temperature", temperature, high=math.inf)        # 0 is greedy
+    if top_k is not None:
+        check_int("top_k", top_k, minimum=1)
+    if top_p is not None:
+        check_rate("top_p", top_p, include_low=False, include_high=True)
 
 
 def next_token_probs(
@@ -89,27 +94,35 @@ def generate(
         max_new_tokens: how many ids to add.
         temperature, top_k, top_p: see :func:`next_token_probs`.
         seed: seed of the sampler, for reproducible samples.
-        context_len: feed the model only the last ``context_len`` ids (a Transformer's
-            block size); ``None`` feeds everything.
+        context_len: feed the model only the last ``context_len`` ids.  ``None`` (the
+            default) feeds the last ``context_window(model)`` ids, a GPT's ``seq_len``,
+            or everything to a model without a window (a recurrent one).  It may not
+            exceed the model's window.
 
     Returns the prompt followed by the new ids, as an ``int32`` array.
 
     Example:
-        >>> from lmbook.models import recurrent_lm
-        >>> model = recurrent_lm(10, "gru", units=8)
-        >>> generate(model, [1, 2], max_new_tokens=3, seed=0).shape
+        >>> from lmbook.models import gpt_lm, recurrent_lm
+        >>> generate(recurrent_lm(10, "gru", units=8), [1, 2], max_new_tokens=3, seed=0).shape
         (5,)
+        >>> gpt = gpt_lm(10, seq_len=4, d_model=8, num_heads=2, layers=1)
+        >>> generate(gpt, [1, 2, 3], max_new_tokens=5, seed=0).shape    # reads the last 4 ids
+        (8,)
     """
     _check_sampling(temperature, top_k, top_p)
     ids = [int(i) for i in prompt]
     if not ids:
         raise ValueError("prompt must contain at least one token id")
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
+    max_new_tokens = check_int("max_new_tokens", max_new_tokens, minimum=0)
+    window = context_window(model)
+    if context_len is None:
+        context_len = window
+    else:
+        context_len = check_int("context_len", context_len, minimum=1, maximum=window)
     rng = np.random.default_rng(seed)
     for _ in range(max_new_tokens):
-        window = ids[-context_len:] if context_len else ids
-        logits = model(np.array([window], dtype="int32"), training=False)
+        fed = ids[-context_len:] if context_len else ids
+        logits = model(np.array([fed], dtype="int32"), training=False)
         last = keras.ops.convert_to_numpy(logits[0, -1])
         probs = next_token_probs(last, temperature, top_k, top_p)
         ids.append(int(rng.choice(len(probs), p=probs)))

@@ -27,6 +27,7 @@ import math
 import keras
 import numpy as np
 
+from lmbook.checks import check_int
 from lmbook.models import reset_states, stateful_batch_size
 
 __all__ = ["StreamLoss", "bits", "stateful_cross_entropy", "stream_cross_entropy"]
@@ -58,16 +59,18 @@ def stream_cross_entropy(
     Args:
         model: maps ids ``(batch, time)`` to logits ``(batch, time, vocab)``.
         ids: the token stream, 1-D.
-        context: the window length fed to the model.
+        context: the window length fed to the model (at most a GPT's ``seq_len``).
         stride: how far consecutive windows move (default ``context // 2``).
         batch_size: windows per model call.
     """
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2:
         raise ValueError(f"ids must be a 1-D stream of at least 2 ids, got shape {ids.shape}")
-    stride = stride or max(1, context // 2)
-    if not 1 <= stride <= context:
-        raise ValueError(f"stride must be in [1, context={context}], got {stride}")
+    context = check_int("context", context, minimum=1)
+    if stride is None:
+        stride = max(1, context // 2)
+    stride = check_int("stride", stride, minimum=1, maximum=context)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     # Window w covers ids[s : s + context] (s = w * stride) and scores its targets from
     # position (context - stride) on; the first window scores all of its targets.
     n_targets = len(ids) - 1
@@ -114,8 +117,7 @@ def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2:
         raise ValueError(f"ids must be a 1-D stream of at least 2 ids, got shape {ids.shape}")
-    if chunk < 1:
-        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    chunk = check_int("chunk", chunk, minimum=1)
     n_targets = len(ids) - 1
     length = -(-n_targets // batch_size)                       # ceil: the pieces' length
     padded = np.pad(ids, (0, batch_size * length + 1 - len(ids)))
@@ -150,7 +152,7 @@ class StreamLoss(keras.callbacks.Callback):
 
     def __init__(self, ids: np.ndarray, context: int, name: str = "val_stream_loss"):
         super().__init__()
-        self.ids, self.context, self.name = np.asarray(ids), context, name
+        self.ids, self.context, self.name = np.asarray(ids), check_int("context", context, minimum=1), name
         self.values: list[float] = []
 
     def on_epoch_end(self, epoch, logs=None):

@@ -1,12 +1,14 @@
 """Language-model builders in backend-agnostic Keras 3.
 
-Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm` and
-:func:`stateful_batch_size` and :func:`reset_states`; and in
-chapter 4 (``notebooks/04_transformers.ipynb``): :func:`gpt_lm`.
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm` (with its
+:class:`ReversibleEmbedding`), :func:`stateful_batch_size` and :func:`reset_states`; and in
+chapter 4 (``notebooks/04_transformers.ipynb``): :func:`gpt_lm`, which returns a
+:class:`WindowedLM`, and :func:`context_window`.
 
 Every model maps token ids of shape ``(batch, time)`` to next-token logits of shape
 ``(batch, time, vocab_size)``.  Only Keras layers and ``keras.ops`` are used, so the same
-code runs under TensorFlow, JAX or PyTorch.
+code runs under TensorFlow, JAX or PyTorch; keras-hub (which loads TensorFlow when it is
+installed) is imported only when ``gpt_lm(..., layers_from="keras_hub")`` asks for it.
 
 Example:
     >>> model = recurrent_lm(vocab_size=50, cell="gru", units=32)
@@ -17,14 +19,147 @@ Example:
 from __future__ import annotations
 
 import keras
-import keras_hub
-from keras_hub.layers import ReversibleEmbedding
+from keras import ops
 
 from lmbook import transformer
+from lmbook.checks import check_int, check_rate
 
-__all__ = ["CELLS", "gpt_lm", "recurrent_lm", "reset_states", "stateful_batch_size"]
+__all__ = ["CELLS", "ReversibleEmbedding", "WindowedLM", "context_window", "gpt_lm", "recurrent_lm",
+           "reset_states", "stateful_batch_size"]
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class ReversibleEmbedding(keras.layers.Layer):
+    """A token embedding that also serves as the output layer.
+
+    Called on ids ``(B, T)`` it returns their rows of the matrix ``E`` ``(vocab, dim)``;
+    called with ``reverse=True`` on hidden states ``(B, T, dim)`` it returns logits: ``h Eᵀ``
+    when the weights are tied (Press & Wolf, 2017), else ``h W`` with a separate output
+    matrix ``W`` ``(dim, vocab)``.  keras-hub's layer of the same name does the same.
+
+    Args:
+        vocab_size: number of token ids.
+        dim: embedding width.
+        tie_weights: reuse ``E`` as the output layer.
+        embeddings_initializer: the initializer of both matrices.
+
+    Example:
+        >>> import numpy as np
+        >>> emb = ReversibleEmbedding(10, 4)
+        >>> h = emb(np.array([[1, 2, 3]]))
+        >>> tuple(h.shape), tuple(emb(h, reverse=True).shape), len(emb.weights)
+        ((1, 3, 4), (1, 3, 10), 1)
+    """
+
+    def __init__(self, vocab_size: int, dim: int, tie_weights: bool = True,
+                 embeddings_initializer="uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+        self.dim = check_int("dim", dim, minimum=1)
+        self.tie_weights = bool(tie_weights)
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+
+    def build(self, input_shape=None):
+        """Create ``E`` and, untied, the output matrix."""
+        self.embeddings = self.add_weight((self.vocab_size, self.dim), self.embeddings_initializer,
+                                          name="embeddings")
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight((self.dim, self.vocab_size),
+                                                      self.embeddings_initializer, name="reverse_embeddings")
+
+    def call(self, x, reverse=False):
+        """Embed ids, or (``reverse=True``) map hidden states to logits."""
+        if not reverse:
+            return ops.take(self.embeddings, x, axis=0)
+        kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings
+        return ops.matmul(x, ops.cast(kernel, x.dtype))
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim,
+                "tie_weights": self.tie_weights,
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer)}
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class WindowedLM(keras.Model):
+    """A functional language model that reads at most ``max_length`` tokens (its window).
+
+    Built like ``keras.Model(inputs, outputs)``, plus ``max_length``.  Every way in checks
+    the input's length with :func:`lmbook.transformer.check_length` and raises a
+    ``ValueError`` naming ``max_length`` and the length given: a call ``model(x)`` (eager, or
+    inside any trace whose length is known: always under JAX), and ``predict``, ``evaluate``,
+    ``fit`` and their ``*_on_batch`` forms on arrays *before* they reach a compiled step.
+    The second matters under TensorFlow: after a few lengths, its step function is retraced
+    for any length, and a check inside the model then no longer sees one.
+
+    Args:
+        max_length: the longest input, e.g. the number of learned positions.
+        *args, **kwargs: those of ``keras.Model(inputs, outputs, name=...)``.
+
+    Example:
+        >>> import numpy as np
+        >>> ids = keras.Input(shape=(None,), dtype="int32")
+        >>> model = WindowedLM(ids, keras.layers.Embedding(5, 5)(ids), max_length=3)
+        >>> model.predict(np.zeros((1, 3), "int32"), verbose=0).shape
+        (1, 3, 5)
+        >>> model.predict(np.zeros((1, 4), "int32"), verbose=0)    # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: got a sequence of length 4, longer than max_length=3 ...
+    """
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_length = check_int("max_length", max_length, minimum=1)
+
+    def call(self, inputs, *args, **kwargs):
+        """Check the length, then run the graph."""
+        return super().call(transformer.check_length(inputs, self.max_length), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """``keras.Model.predict``, after checking the length of ``x``."""
+        return super().predict(transformer.check_length(x, self.max_length), *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        """``keras.Model.predict_on_batch``, after checking the length of ``x``."""
+        return super().predict_on_batch(transformer.check_length(x, self.max_length))
+
+    def evaluate(self, x=None, *args, **kwargs):
+        """``keras.Model.evaluate``, after checking the length of ``x``."""
+        return super().evaluate(transformer.check_length(x, self.max_length), *args, **kwargs)
+
+    def test_on_batch(self, x, *args, **kwargs):
+        """``keras.Model.test_on_batch``, after checking the length of ``x``."""
+        return super().test_on_batch(transformer.check_length(x, self.max_length), *args, **kwargs)
+
+    def fit(self, x=None, *args, **kwargs):
+        """``keras.Model.fit``, after checking the length of ``x``."""
+        return super().fit(transformer.check_length(x, self.max_length), *args, **kwargs)
+
+    def train_on_batch(self, x, *args, **kwargs):
+        """``keras.Model.train_on_batch``, after checking the length of ``x``."""
+        return super().train_on_batch(transformer.check_length(x, self.max_length), *args, **kwargs)
+
+    def get_config(self):
+        """The functional graph's config plus ``max_length``, for saving."""
+        return {**super().get_config(), "max_length": self.max_length}
+
+
+def context_window(model: keras.Model) -> int | None:
+    """The longest input ``model`` reads (a GPT's ``seq_len``), or ``None`` for no limit.
+
+    A recurrent model reads any length; a :class:`WindowedLM` at most its ``max_length``.
+
+    Example:
+        >>> context_window(gpt_lm(10, seq_len=8, d_model=8, num_heads=2, layers=1))
+        8
+        >>> context_window(recurrent_lm(10, units=4)) is None
+        True
+    """
+    return getattr(model, "max_length", None)
 
 
 def recurrent_lm(
@@ -65,18 +200,17 @@ def recurrent_lm(
     """
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
-    for arg, value in (("vocab_size", vocab_size), ("units", units), ("layers", layers)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive int, got {value!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    embedding_dim = embedding_dim or units
-    if stateful_batch_size:
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+    units = check_int("units", units, minimum=1)
+    layers = check_int("layers", layers, minimum=1)
+    embedding_dim = units if embedding_dim is None else check_int("embedding_dim", embedding_dim, minimum=1)
+    dropout = check_rate("dropout", dropout)
+    if stateful_batch_size is not None:
+        stateful_batch_size = check_int("stateful_batch_size", stateful_batch_size, minimum=1)
         inputs = keras.Input(batch_shape=(stateful_batch_size, None), dtype="int32", name="ids")
     else:
         inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
-    embedding = ReversibleEmbedding(vocab_size, embedding_dim, tie_weights=tie_embeddings,
-                                    name="embedding")
+    embedding = ReversibleEmbedding(vocab_size, embedding_dim, tie_weights=tie_embeddings, name="embedding")
     per_sequence = (None, 1, None)  # dropout noise shape: one mask for all time steps
     x = keras.layers.Dropout(dropout, noise_shape=per_sequence)(embedding(inputs))
     for i in range(layers):
@@ -134,6 +268,9 @@ def gpt_lm(
     Token and learned position embeddings (dropout after their sum), ``layers`` decoder
     blocks with causal multi-head attention and a ``4 d_model`` GELU MLP, a final
     LayerNorm, and the token matrix reused as the output layer — nanoGPT's architecture.
+    The model is a :class:`WindowedLM` with ``max_length = seq_len``: fed more than
+    ``seq_len`` tokens, it raises a ``ValueError`` (crop the context to the last
+    ``seq_len`` tokens, as :func:`lmbook.generate.generate` does).
 
     Args:
         vocab_size: number of token ids.
@@ -151,15 +288,19 @@ def gpt_lm(
         >>> small = dict(vocab_size=65, seq_len=16, d_model=32, num_heads=2, layers=2)
         >>> gpt_lm(**small).count_params() == gpt_lm(**small, layers_from="keras_hub").count_params()
         True
+        >>> gpt_lm(**small).predict(keras.ops.zeros((1, 17), "int32"))    # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: got a sequence of length 17, longer than max_length=16 ...
     """
-    for arg, value in (("vocab_size", vocab_size), ("seq_len", seq_len), ("d_model", d_model),
-                       ("num_heads", num_heads), ("layers", layers)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive int, got {value!r}")
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+    seq_len = check_int("seq_len", seq_len, minimum=1)
+    d_model = check_int("d_model", d_model, minimum=1)
+    num_heads = check_int("num_heads", num_heads, minimum=1)
+    layers = check_int("layers", layers, minimum=1)
     if d_model % num_heads:
         raise ValueError(f"num_heads ({num_heads}) must divide d_model ({d_model})")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    dropout = check_rate("dropout", dropout)
     if layers_from not in ("lmbook", "keras_hub"):
         raise ValueError(f"layers_from must be 'lmbook' or 'keras_hub', got {layers_from!r}")
     inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
@@ -168,6 +309,8 @@ def gpt_lm(
         blocks = [transformer.DecoderBlock(num_heads, 4 * d_model, dropout, name=f"block_{i}")
                   for i in range(layers)]
     else:
+        import keras_hub  # only here: it loads TensorFlow when that is installed
+
         embedding = keras_hub.layers.TokenAndPositionEmbedding(
             vocab_size, seq_len, d_model, tie_weights=True, embeddings_initializer=transformer.INIT,
             name="embedding")
@@ -180,4 +323,4 @@ def gpt_lm(
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     head = embedding if layers_from == "lmbook" else embedding.token_embedding
     logits = head(x, reverse=True)
-    return keras.Model(inputs, logits, name=name or "gpt_lm")
+    return WindowedLM(inputs, logits, max_length=seq_len, name=name or "gpt_lm")

@@ -1,9 +1,10 @@
-"""Tokens to ids and back, and training windows with next-token targets.
+"""Tokens to ids and back, and training windows.
 
 Taught in chapter 1 (``notebooks/01_language_models.ipynb``); chapters 3 and 4 train on
-:class:`WindowBatches` (random windows), and chapter 3's stateful models on
-:class:`StreamBatches` (consecutive windows of parallel streams).  Pure numpy, so it
-works under every Keras backend.
+:class:`WindowBatches` (random windows with next-token targets, :func:`random_windows`),
+chapter 3's stateful models on :class:`StreamBatches` (consecutive windows of parallel
+streams), and chapter 5's segmenter on windows with a label per position
+(:func:`tagging_windows`).  Pure numpy, so it works under every Keras backend.
 
 Example:
     >>> vocab = Vocabulary.from_tokens("hello")
@@ -20,7 +21,9 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 
-__all__ = ["PAD", "UNK", "StreamBatches", "Vocabulary", "WindowBatches", "random_windows"]
+from lmbook.checks import check_int
+
+__all__ = ["PAD", "UNK", "StreamBatches", "Vocabulary", "WindowBatches", "random_windows", "tagging_windows"]
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -72,10 +75,9 @@ class Vocabulary:
         counts = Counter(tokens)
         if not counts:
             raise ValueError("tokens is empty: cannot build a vocabulary from no text")
-        if min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {min_count}")
-        if max_size is not None and max_size <= len(reserved):
-            raise ValueError(f"max_size must exceed the {len(reserved)} reserved tokens")
+        min_count = check_int("min_count", min_count, minimum=1)
+        if max_size is not None:   # room for one token besides the reserved ones
+            max_size = check_int("max_size", max_size, minimum=len(reserved) + 1)
         kept = [t for t, c in counts.most_common() if c >= min_count and t not in reserved]
         if max_size is not None:
             kept = kept[: max_size - len(reserved)]
@@ -103,49 +105,66 @@ class Vocabulary:
         return [self.tokens[i] for i in ids.ravel().tolist()]
 
 
+def _window_starts(n_ids: int, span: int, need: str, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+    """Row ``b`` holds the indices ``s_b .. s_b + span - 1`` of a random window of ``n_ids`` ids."""
+    if n_ids < span:
+        raise ValueError(f"need at least {need} = {span} ids, got {n_ids}")
+    starts = rng.integers(0, n_ids - span + 1, size=batch_size)
+    return starts[:, None] + np.arange(span)
+
+
 def random_windows(
     ids: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator,
-    labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample ``batch_size`` windows of ``seq_len`` ids and their targets.
+    """Sample ``batch_size`` random windows of ``seq_len`` ids and their next tokens.
 
-    Without ``labels`` the targets are the next tokens: ``x = ids[s : s + T]``,
-    ``y = ids[s + 1 : s + T + 1]``, so ``y[b, t] == x[b, t + 1]``.  With ``labels`` (one per
-    id, for tagging, chapter 5) they are the labels of the same positions, and ``ids`` may
-    have feature columns, shape ``(N, F)``.
+    ``x = ids[s : s + T]`` and ``y = ids[s + 1 : s + T + 1]`` for a random start ``s`` per
+    row, so ``y[b, t] == x[b, t + 1]``: the targets of a language model.
 
     Example:
         >>> x, y = random_windows(np.arange(10), 2, 4, np.random.default_rng(0))
-        >>> bool((x[:, 1:] == y[:, :-1]).all())
-        True
-        >>> x, y = random_windows(np.arange(10), 2, 4, np.random.default_rng(0), labels=np.arange(10) * 2)
-        >>> bool((y == 2 * x).all())
-        True
+        >>> x.shape, bool((x[:, 1:] == y[:, :-1]).all())
+        ((2, 4), True)
     """
     ids = np.asarray(ids)
-    if labels is None and ids.ndim != 1:
+    if ids.ndim != 1:
         raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
-    if labels is not None and len(labels) != len(ids):
-        raise ValueError(f"labels must have one label per id: {len(labels)} labels for {len(ids)} ids")
-    if batch_size < 1 or seq_len < 1:
-        raise ValueError(f"batch_size and seq_len must be >= 1, got {batch_size}, {seq_len}")
-    span = seq_len + (labels is None)                 # next-token targets need one id more
-    if len(ids) < span:
-        need = f"seq_len + 1 = {span}" if labels is None else f"seq_len = {span}"
-        raise ValueError(f"need at least {need} ids, got {len(ids)}")
-    starts = rng.integers(0, len(ids) - span + 1, size=batch_size)
-    index = starts[:, None] + np.arange(span)
-    if labels is None:
-        windows = ids[index]
-        return windows[:, :-1], windows[:, 1:]
-    return ids[index], np.asarray(labels)[index]
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seq_len = check_int("seq_len", seq_len, minimum=1)
+    windows = ids[_window_starts(len(ids), seq_len + 1, "seq_len + 1", batch_size, rng)]
+    return windows[:, :-1], windows[:, 1:]
+
+
+def tagging_windows(
+    ids: np.ndarray, labels: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``batch_size`` random windows of ``seq_len`` positions and their labels.
+
+    For a tagger (chapter 5's segmenter): ``x = ids[s : s + T]`` and ``y = labels[s : s + T]``,
+    the labels of the *same* positions.  ``ids`` may have feature columns, shape ``(N, F)``;
+    ``labels`` has one label per row of ``ids``.
+
+    Example:
+        >>> x, y = tagging_windows(np.arange(10), np.arange(10) * 2, 2, 4, np.random.default_rng(0))
+        >>> x.shape, bool((y == 2 * x).all())
+        ((2, 4), True)
+    """
+    ids, labels = np.asarray(ids), np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != len(ids):
+        raise ValueError(f"labels must have one label per id: labels of shape {labels.shape} "
+                         f"for {len(ids)} ids")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seq_len = check_int("seq_len", seq_len, minimum=1)
+    index = _window_starts(len(ids), seq_len, "seq_len", batch_size, rng)
+    return ids[index], labels[index]
 
 
 class WindowBatches(keras.utils.PyDataset):
     """A ``keras.utils.PyDataset`` of random windows, for ``model.fit``.
 
     Batch ``i`` is drawn from a generator seeded with ``(seed, epoch, i)``, so a run is
-    reproducible and every epoch sees fresh windows.
+    reproducible and every epoch sees fresh windows: :func:`random_windows` (next-token
+    targets), or :func:`tagging_windows` when ``labels`` are given.
 
     Args:
         ids: the token ids, 1-D (or ``(N, F)`` feature rows when ``labels`` are given).
@@ -162,19 +181,20 @@ class WindowBatches(keras.utils.PyDataset):
 
     def __init__(self, ids, batch_size: int, seq_len: int, steps: int, seed: int = 0, labels=None, **kw):
         super().__init__(**kw)
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
+        self.steps = check_int("steps", steps, minimum=1)
         self.ids, self.batch_size, self.seq_len = np.asarray(ids), batch_size, seq_len
         self.labels = None if labels is None else np.asarray(labels)
-        self.steps, self.seed, self.epoch = steps, seed, 0
-        random_windows(self.ids, batch_size, seq_len, np.random.default_rng(0), self.labels)  # validate
+        self.seed, self.epoch = seed, 0
+        self.__getitem__(0)  # validate the arguments now, not in the middle of fit
 
     def __len__(self) -> int:
         return self.steps
 
     def __getitem__(self, i: int):
         rng = np.random.default_rng((self.seed, self.epoch, i))
-        return random_windows(self.ids, self.batch_size, self.seq_len, rng, self.labels)
+        if self.labels is None:
+            return random_windows(self.ids, self.batch_size, self.seq_len, rng)
+        return tagging_windows(self.ids, self.labels, self.batch_size, self.seq_len, rng)
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -210,9 +230,9 @@ class StreamBatches(keras.utils.PyDataset):
         self.ids = np.asarray(ids)
         if self.ids.ndim != 1:
             raise ValueError(f"ids must be 1-D, got shape {self.ids.shape}")
-        if batch_size < 1 or seq_len < 1 or steps < 1:
-            raise ValueError(f"batch_size, seq_len and steps must be >= 1, "
-                             f"got {batch_size}, {seq_len}, {steps}")
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        seq_len = check_int("seq_len", seq_len, minimum=1)
+        steps = check_int("steps", steps, minimum=1)
         # Every offset below seq_len leaves streams of stream_len ids plus one target.
         self.stream_len = (len(self.ids) - seq_len) // batch_size
         if self.stream_len < seq_len:

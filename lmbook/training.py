@@ -15,12 +15,14 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
 import numpy as np
 
-from lmbook.models import stateful_batch_size
+from lmbook.checks import check_int, check_rate
+from lmbook.models import context_window, stateful_batch_size
 from lmbook.text import StreamBatches, WindowBatches
 
 __all__ = ["compile_lm", "fit_windows", "warmup_cosine"]
@@ -41,13 +43,14 @@ def warmup_cosine(
         >>> round(float(warmup_cosine(0.01, steps=10, warmup_steps=2)(2)), 6)
         0.01
     """
-    if not peak_lr > 0:
-        raise ValueError(f"peak_lr must be > 0, got {peak_lr!r}")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    peak_lr = check_rate("peak_lr", peak_lr, high=math.inf, include_low=False)
+    steps = check_int("steps", steps, minimum=1)
+    warmup_steps = max(1, steps // 25) if warmup_steps is None else check_int("warmup_steps", warmup_steps,
+                                                                              minimum=0)
+    final_fraction = check_rate("final_fraction", final_fraction, include_high=True)
     return keras.optimizers.schedules.CosineDecay(
         peak_lr / 10, decay_steps=steps, alpha=final_fraction, warmup_target=peak_lr,
-        warmup_steps=max(1, steps // 25) if warmup_steps is None else warmup_steps)
+        warmup_steps=warmup_steps)
 
 
 def compile_lm(
@@ -69,6 +72,8 @@ def compile_lm(
         'AdamW'
     """
     schedule = warmup_cosine(peak_lr, steps)
+    weight_decay = check_rate("weight_decay", weight_decay, high=math.inf)
+    clipnorm = check_rate("clipnorm", clipnorm, high=math.inf, include_low=False)
     if weight_decay:
         optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, beta_2=0.99,
                                            global_clipnorm=clipnorm)
@@ -86,12 +91,15 @@ def fit_windows(
 ) -> tuple[keras.callbacks.History, float]:
     """Train ``model`` for ``steps`` steps on random windows of ``ids``.
 
-    The steps are split into ``epochs`` Keras epochs, so per-epoch callbacks (early stopping,
-    checkpoints, :class:`lmbook.metrics.StreamLoss`) run ``epochs`` times.  The targets are
-    the next tokens, or ``labels`` (one per id) for a tagger.  A *stateful* model (one with a
+    The steps are split into ``epochs`` Keras epochs of ``steps // epochs`` steps, so per-epoch
+    callbacks (early stopping, checkpoints, :class:`lmbook.metrics.StreamLoss`) run ``epochs``
+    times; ``epochs`` must divide ``steps``.  The targets are the next tokens, or ``labels``
+    (one per id) for a tagger (:func:`lmbook.text.tagging_windows`).  A *stateful* model (one with a
     fixed batch size, ``recurrent_lm(..., stateful_batch_size=batch_size)``) trains instead on
     consecutive windows of parallel streams (:class:`lmbook.text.StreamBatches`): truncated
-    backpropagation through time.  Returns the Keras history and the training time in seconds.
+    backpropagation through time.  A model with a window (a GPT) trains on windows that fit
+    in it: ``seq_len`` at most its ``max_length``.  Returns the Keras history and the training
+    time in seconds.
 
     Example:
         >>> from lmbook.models import recurrent_lm
@@ -99,9 +107,19 @@ def fit_windows(
         >>> history, seconds = fit_windows(m, np.arange(100) % 5, 4, batch_size=2, seq_len=8, epochs=2)
         >>> len(history.history["loss"])
         2
+        >>> fit_windows(m, np.arange(100) % 5, 5, batch_size=2, seq_len=8, epochs=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: epochs (2) must divide steps (5): 5 steps cannot be split into 2 equal epochs
     """
-    if not isinstance(epochs, int) or not 1 <= epochs <= steps:
-        raise ValueError(f"epochs must be an int in [1, steps={steps}], got {epochs!r}")
+    steps = check_int("steps", steps, minimum=1)
+    epochs = check_int("epochs", epochs, minimum=1, maximum=steps)
+    if steps % epochs:
+        raise ValueError(f"epochs ({epochs}) must divide steps ({steps}): "
+                         f"{steps} steps cannot be split into {epochs} equal epochs")
+    window = context_window(model)
+    if window is not None and seq_len > window:
+        raise ValueError(f"got seq_len={seq_len}, longer than the model's window, max_length={window}")
     stateful_batch = stateful_batch_size(model)
     if stateful_batch is None:
         batches = WindowBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed, labels=labels)

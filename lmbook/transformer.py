@@ -9,7 +9,9 @@ scratch, checks it against Keras, and assembles them with :func:`lmbook.models.g
 - :class:`CausalSelfAttention`: multi-head causal self-attention;
 - :class:`DecoderBlock`: a pre-LayerNorm block, ``x + attn(LN(x))`` then ``x + MLP(LN(x))``;
 - :class:`TokenAndPositionEmbedding`: token plus learned position embeddings, whose token
-  matrix is reused as the (tied) output layer.
+  matrix is reused as the (tied) output layer;
+- :func:`check_length`: the window rule: a sequence may not be longer than the position
+  table (``max_length``).
 
 All layers are serialisable (``get_config``) and backend-agnostic.
 
@@ -26,8 +28,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from lmbook.checks import check_int, check_rate
+
 __all__ = ["CausalSelfAttention", "DecoderBlock", "TokenAndPositionEmbedding", "attention",
-           "attention_weights", "causal_mask", "sinusoidal_encoding"]
+           "attention_weights", "causal_mask", "check_length", "sinusoidal_encoding"]
 
 #: GPT-2's initialisation: weights ~ N(0, 0.02²), biases zero.
 INIT = {"class_name": "RandomNormal", "config": {"stddev": 0.02}}
@@ -41,8 +45,7 @@ def causal_mask(length: int) -> np.ndarray:
         array([[ True, False],
                [ True,  True]])
     """
-    if not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive int, got {length!r}")
+    length = check_int("length", length, minimum=1)
     return np.tril(np.ones((length, length), dtype=bool))
 
 
@@ -57,14 +60,43 @@ def sinusoidal_encoding(length: int, dim: int, base: float = 10000.0) -> np.ndar
         >>> pe.shape, float(pe[0, 0]), float(pe[0, 1])
         ((4, 6), 0.0, 1.0)
     """
-    if not isinstance(dim, int) or dim < 2 or dim % 2:
-        raise ValueError(f"dim must be a positive even int, got {dim!r}")
-    if not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive int, got {length!r}")
+    if check_int("dim", dim, minimum=2) % 2:
+        raise ValueError(f"dim must be even, got {dim!r}")
+    length, dim = check_int("length", length, minimum=1), int(dim)
     angles = np.arange(length)[:, None] / base ** (np.arange(0, dim, 2) / dim)
     pe = np.empty((length, dim), dtype="float32")
     pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
     return pe
+
+
+def check_length(ids, max_length: int):
+    """Return ``ids`` if its last axis (the sequence) is at most ``max_length`` long; else raise.
+
+    A learned position table has ``max_length`` rows, so a longer sequence has positions
+    with no embedding (under JAX, an out-of-range lookup silently gives NaN).  The check
+    reads the *static* length, the one known when Python runs: always under JAX (every
+    trace has concrete shapes) and in eager calls, and in a TensorFlow graph unless that
+    graph was traced for any length (``None``), in which case it passes ``ids`` through.
+    Anything without a ``shape`` (a dataset, a generator) also passes through.
+
+    Raises:
+        ValueError: naming ``max_length`` and the length given.
+
+    Example:
+        >>> check_length(np.zeros((2, 4)), max_length=4).shape
+        (2, 4)
+        >>> check_length(np.zeros((2, 5)), max_length=4)    # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: got a sequence of length 5, longer than max_length=4 (the model's window: ...
+    """
+    shape = getattr(ids, "shape", None)
+    length = shape[-1] if shape is not None and len(shape) else None
+    if isinstance(length, (int, np.integer)) and length > max_length:
+        raise ValueError(f"got a sequence of length {length}, longer than max_length={max_length} "
+                         f"(the model's window: its number of learned positions); "
+                         f"feed at most the last {max_length} tokens")
+    return ids
 
 
 def attention_weights(q, k, mask=None):
@@ -117,7 +149,8 @@ class CausalSelfAttention(keras.layers.Layer):
 
     def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        self.num_heads, self.dropout = num_heads, dropout
+        self.num_heads = check_int("num_heads", num_heads, minimum=1)
+        self.dropout = check_rate("dropout", dropout)
         self.attention_dropout = keras.layers.Dropout(dropout)
 
     def build(self, input_shape):
@@ -170,13 +203,15 @@ class DecoderBlock(keras.layers.Layer):
 
     def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        self.num_heads, self.hidden_dim, self.dropout = num_heads, hidden_dim, dropout
+        self.num_heads = check_int("num_heads", num_heads, minimum=1)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, minimum=1)
+        self.dropout = check_rate("dropout", dropout)
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1")
-        self.attention = CausalSelfAttention(num_heads, dropout, name="attention")
+        self.attention = CausalSelfAttention(self.num_heads, self.dropout, name="attention")
         self.norm2 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm2")
-        self.mlp_in = keras.layers.Dense(hidden_dim, activation="gelu", kernel_initializer=INIT,
+        self.mlp_in = keras.layers.Dense(self.hidden_dim, activation="gelu", kernel_initializer=INIT,
                                          name="mlp_in")
-        self.residual_dropout = keras.layers.Dropout(dropout)
+        self.residual_dropout = keras.layers.Dropout(self.dropout)
 
     def build(self, input_shape):
         """Build the sublayers for width ``input_shape[-1]``."""
@@ -204,6 +239,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     Called with ``reverse=True`` on hidden states ``(B, T, d)`` it returns logits
     ``h Eᵀ`` with the same token matrix ``E`` (tied input and output embeddings).
+    A sequence longer than ``max_length`` has no positions to look up: the layer raises a
+    ``ValueError`` (:func:`check_length`) wherever its length is known.
 
     Args:
         vocab_size: number of token ids.
@@ -219,7 +256,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     def __init__(self, vocab_size: int, max_length: int, dim: int, **kwargs):
         super().__init__(**kwargs)
-        self.vocab_size, self.max_length, self.dim = vocab_size, max_length, dim
+        self.vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+        self.max_length = check_int("max_length", max_length, minimum=1)
+        self.dim = check_int("dim", dim, minimum=1)
 
     def build(self, input_shape):
         """Create the two tables."""
@@ -230,8 +269,19 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         """Embed ids, or (``reverse=True``) map hidden states to logits."""
         if reverse:
             return ops.matmul(x, ops.cast(ops.transpose(self.tokens), x.dtype))
-        positions = ops.arange(ops.shape(x)[-1])  # by position, never by token id
-        return ops.take(self.tokens, x, axis=0) + ops.take(self.positions, positions, axis=0)
+        check_length(x, self.max_length)
+        # Rows 0..T-1, by position, never by token id.  A slice, not a gather: a TensorFlow
+        # graph traced for any length still fails on a long input (a gather on a GPU would
+        # return zeros).
+        positions = ops.slice(ops.convert_to_tensor(self.positions), (0, 0), (ops.shape(x)[-1], self.dim))
+        return ops.take(self.tokens, x, axis=0) + positions
+
+    def compute_output_spec(self, x, reverse=False):
+        """The output's shape without running :meth:`call`; checks a known length too."""
+        if reverse:
+            return keras.KerasTensor((*x.shape[:-1], self.vocab_size), dtype=self.compute_dtype)
+        check_length(x, self.max_length)
+        return keras.KerasTensor((*x.shape, self.dim), dtype=self.compute_dtype)
 
     def get_config(self):
         """Constructor arguments, for saving."""

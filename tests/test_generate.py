@@ -1,10 +1,11 @@
 """lmbook.generate: sampling distributions and reproducible generation."""
 
+import keras
 import numpy as np
 import pytest
 
 from lmbook.generate import generate, next_token_probs
-from lmbook.models import recurrent_lm
+from lmbook.models import gpt_lm, recurrent_lm
 
 LOGITS = np.log(np.array([0.5, 0.3, 0.15, 0.05]))
 
@@ -24,11 +25,13 @@ def test_top_k_and_top_p_keep_the_likeliest_tokens():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"temperature": -1}, "temperature must be a number >= 0"),
-    ({"top_k": 0}, "top_k must be None or an int >= 1"),
-    ({"top_k": 2.5}, "top_k must be None or an int >= 1"),
-    ({"top_p": 0.0}, r"top_p must be None or in \(0, 1\]"),
-    ({"top_p": 1.5}, r"top_p must be None or in \(0, 1\]"),
+    ({"temperature": -1}, r"temperature must be a number in \[0.0, inf\), got -1"),
+    ({"temperature": True}, r"temperature must be a number in \[0.0, inf\), got True"),
+    ({"top_k": 0}, "top_k must be an integer >= 1, got 0"),
+    ({"top_k": 2.5}, "top_k must be an integer >= 1, got 2.5"),
+    ({"top_k": True}, "top_k must be an integer >= 1, got True"),
+    ({"top_p": 0.0}, r"top_p must be a number in \(0.0, 1.0\], got 0.0"),
+    ({"top_p": 1.5}, r"top_p must be a number in \(0.0, 1.0\], got 1.5"),
 ])
 def test_bad_sampling_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -45,5 +48,43 @@ def test_generate_is_reproducible_and_respects_the_prompt():
     assert len(generate(model, [1, 2, 3], max_new_tokens=2, context_len=2)) == 5
     with pytest.raises(ValueError, match="prompt must contain at least one token id"):
         generate(model, [], max_new_tokens=3)
-    with pytest.raises(ValueError, match="max_new_tokens"):
+    with pytest.raises(ValueError, match="max_new_tokens must be an integer >= 0, got -1"):
         generate(model, [1], max_new_tokens=-1)
+    assert len(generate(model, [1], max_new_tokens=np.int64(2), top_k=np.int32(3))) == 3
+
+
+class Recorder:
+    """Calls a model and records the length of every input it is given."""
+
+    def __init__(self, model):
+        self.model, self.lengths = model, []
+        self.max_length = getattr(model, "max_length", None)   # the window, if any
+
+    def __call__(self, x, training=None):
+        self.lengths.append(x.shape[-1])
+        return self.model(x, training=training)
+
+
+def test_generate_crops_a_gpt_to_its_window_and_a_recurrent_model_not():
+    gpt = gpt_lm(12, seq_len=4, d_model=8, num_heads=2, layers=1)
+    prompt = [1, 2, 3, 4, 5, 6]
+    with pytest.raises(ValueError, match="longer than max_length=4"):
+        gpt(np.array([prompt], "int32"))                          # the whole prompt does not fit
+    recorded = Recorder(gpt)
+    out = generate(recorded, prompt, max_new_tokens=3, seed=2)
+    assert recorded.lengths == [4, 4, 4]                           # the last 4 ids, each step
+    assert (out == generate(gpt, prompt, max_new_tokens=3, seed=2, context_len=4)).all()
+    # by hand: greedy decoding from the last 4 ids
+    ids = list(prompt)
+    for _ in range(3):
+        logits = keras.ops.convert_to_numpy(gpt(np.array([ids[-4:]], "int32")))[0, -1]
+        ids.append(int(np.argmax(logits)))
+    assert generate(gpt, prompt, max_new_tokens=3, temperature=0).tolist() == ids
+    assert len(generate(gpt, prompt, max_new_tokens=2, context_len=2)) == 8   # a shorter context is allowed
+    with pytest.raises(ValueError, match=r"context_len must be an integer in \[1, 4\], got 5"):
+        generate(gpt, prompt, max_new_tokens=1, context_len=5)
+
+    rnn = Recorder(recurrent_lm(12, "gru", units=8))
+    generate(rnn, prompt, max_new_tokens=3, seed=2)
+    assert rnn.lengths == [6, 7, 8]                                # no window: the whole text
+

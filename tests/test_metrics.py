@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lmbook.metrics import bits, stateful_cross_entropy, stream_cross_entropy
-from lmbook.models import recurrent_lm
+from lmbook.models import gpt_lm, recurrent_lm
 
 
 def bigram_model(table):
@@ -40,8 +40,12 @@ def test_errors_and_units():
     model = bigram_model(np.zeros((3, 3), "float32"))
     with pytest.raises(ValueError, match="at least 2 ids"):
         stream_cross_entropy(model, np.array([1]), context=4)
-    with pytest.raises(ValueError, match="stride must be in"):
+    with pytest.raises(ValueError, match=r"stride must be an integer in \[1, 4\], got 5"):
         stream_cross_entropy(model, np.arange(10) % 3, context=4, stride=5)
+    with pytest.raises(ValueError, match="context must be an integer >= 1, got True"):
+        stream_cross_entropy(model, np.arange(10) % 3, context=True)
+    numpy_args = stream_cross_entropy(model, np.arange(10) % 3, context=np.int64(4), stride=np.int32(2))
+    assert numpy_args == pytest.approx(np.log(3))           # all logits 0: uniform over 3
     assert bits(np.log(8)) == pytest.approx(3.0)
 
 
@@ -70,5 +74,13 @@ def test_stateful_scoring_errors():
     stateful = recurrent_lm(3, "gru", units=2, stateful_batch_size=2)
     with pytest.raises(ValueError, match="at least 2 ids"):
         stateful_cross_entropy(stateful, np.array([1]))
-    with pytest.raises(ValueError, match="chunk must be >= 1"):
+    with pytest.raises(ValueError, match="chunk must be an integer >= 1, got 0"):
         stateful_cross_entropy(stateful, np.arange(10) % 3, chunk=0)
+
+
+def test_a_gpt_is_scored_within_its_window():
+    gpt = gpt_lm(5, seq_len=8, d_model=8, num_heads=2, layers=1)
+    ids = np.random.default_rng(2).integers(0, 5, 40)
+    assert np.isfinite(stream_cross_entropy(gpt, ids, context=8))
+    with pytest.raises(ValueError, match="got a sequence of length 9, longer than max_length=8"):
+        stream_cross_entropy(gpt, ids, context=9)

@@ -1,10 +1,14 @@
-"""lmbook.models: recurrent LMs build, save, reload and carry state."""
+"""lmbook.models: recurrent LMs build, save, reload and carry state; keras-hub only when asked for."""
+
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 
-from lmbook.models import recurrent_lm
+from lmbook.models import ReversibleEmbedding, context_window, recurrent_lm
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -23,6 +27,38 @@ def test_tied_embeddings_share_the_matrix():
     tied = recurrent_lm(40, "lstm", units=8, tie_embeddings=True)
     untied = recurrent_lm(40, "lstm", units=8)
     assert untied.count_params() - tied.count_params() == 40 * 8
+
+
+@pytest.mark.parametrize("tie_weights", [True, False])
+def test_reversible_embedding_looks_up_rows_and_projects_back(tie_weights):
+    layer = ReversibleEmbedding(7, 3, tie_weights=tie_weights)
+    ids = np.array([[0, 6, 2]])
+    h = keras.ops.convert_to_numpy(layer(ids))
+    weights = [keras.ops.convert_to_numpy(w) for w in layer.weights]
+    np.testing.assert_allclose(h[0], weights[0][[0, 6, 2]])
+    output = weights[0].T if tie_weights else weights[1]
+    assert len(weights) == (1 if tie_weights else 2) and output.shape == (3, 7)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(h, reverse=True)), h @ output, rtol=1e-5)
+    clone = ReversibleEmbedding.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+
+
+def test_a_recurrent_model_has_no_window():
+    assert context_window(recurrent_lm(5, units=4)) is None
+    long = np.zeros((1, 300), "int32")
+    assert keras.ops.convert_to_numpy(recurrent_lm(5, units=4)(long)).shape == (1, 300, 5)
+
+
+def test_lmbook_imports_keras_hub_only_for_the_keras_hub_build():
+    code = ("import sys\n"
+            "from lmbook import generate, metrics, models, text, training, transformer\n"
+            "models.recurrent_lm(5, units=2, tie_embeddings=True); models.gpt_lm(5, 4, 8, 2, 1)\n"
+            "assert 'keras_hub' not in sys.modules, 'keras_hub was imported'\n"
+            "models.gpt_lm(5, 4, 8, 2, 1, layers_from='keras_hub')\n"
+            "assert 'keras_hub' in sys.modules\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0, run.stderr[-2000:]
 
 
 def test_dropout_is_variational_one_mask_for_all_time_steps():
@@ -60,7 +96,15 @@ def test_stateful_model_carries_state_across_batches():
 def test_bad_arguments_name_themselves():
     with pytest.raises(ValueError, match="cell must be one of rnn, gru, lstm, got 'transformer'"):
         recurrent_lm(10, "transformer")
-    with pytest.raises(ValueError, match="units must be a positive int"):
+    with pytest.raises(ValueError, match="units must be an integer >= 1, got 0"):
         recurrent_lm(10, units=0)
-    with pytest.raises(ValueError, match="dropout must be in"):
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0.0, 1.0\), got 1.0"):
         recurrent_lm(10, dropout=1.0)
+    with pytest.raises(ValueError, match="layers must be an integer >= 1, got True"):
+        recurrent_lm(10, layers=True)
+    with pytest.raises(ValueError, match="stateful_batch_size must be an integer >= 1, got 0"):
+        recurrent_lm(10, stateful_batch_size=0)
+    with pytest.raises(ValueError, match="embedding_dim must be an integer >= 1, got 2.5"):
+        recurrent_lm(10, embedding_dim=2.5)
+    numpy_args = recurrent_lm(np.int64(10), "gru", units=np.int32(4), stateful_batch_size=np.int64(2))
+    assert numpy_args.output_shape == (2, None, 10)

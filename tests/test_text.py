@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lmbook.text import UNK, StreamBatches, Vocabulary, WindowBatches, random_windows
+from lmbook.text import UNK, StreamBatches, Vocabulary, WindowBatches, random_windows, tagging_windows
 
 
 @given(st.text(min_size=1))
@@ -34,10 +34,13 @@ def test_bad_input_errors():
         vocab.decode([0, 4, -1])
     with pytest.raises(ValueError, match="must include '<unk>'"):
         Vocabulary(["a", "b"])
-    with pytest.raises(ValueError, match="min_count"):
+    with pytest.raises(ValueError, match="min_count must be an integer >= 1, got 0"):
         Vocabulary.from_tokens("ab", min_count=0)
-    with pytest.raises(ValueError, match="max_size"):
+    with pytest.raises(ValueError, match="max_size must be an integer >= 3, got 2"):
         Vocabulary.from_tokens("ab", max_size=2)
+    with pytest.raises(ValueError, match="min_count must be an integer >= 1, got True"):
+        Vocabulary.from_tokens("ab", min_count=True)
+    assert len(Vocabulary.from_tokens("abc", max_size=np.int64(3))) == 3
 
 
 def test_windows_have_next_token_targets():
@@ -47,14 +50,33 @@ def test_windows_have_next_token_targets():
     assert (y == x + 1).all()  # on arange, the next token is the id plus one
 
 
+def test_tagging_windows_pair_each_position_with_its_label():
+    features = np.stack([np.arange(100), -np.arange(100)], axis=1)      # (N, F) feature rows
+    labels = np.arange(100) % 4
+    x, y = tagging_windows(features, labels, 5, 7, np.random.default_rng(0))
+    assert x.shape == (5, 7, 2) and y.shape == (5, 7)
+    assert (y == x[..., 0] % 4).all() and (np.diff(x[..., 0], axis=1) == 1).all()
+    x, _ = tagging_windows(np.arange(7), np.zeros(7), 3, 7, np.random.default_rng(0))   # seq_len ids suffice
+    assert (x == np.arange(7)).all()
+
+
 def test_window_errors():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="need at least seq_len \\+ 1 = 11 ids, got 5"):
         random_windows(np.arange(5), 2, 10, rng)
     with pytest.raises(ValueError, match="1-D"):
         random_windows(np.zeros((3, 3)), 1, 1, rng)
-    with pytest.raises(ValueError, match="batch_size and seq_len"):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
         random_windows(np.arange(5), 0, 1, rng)
+    with pytest.raises(ValueError, match="seq_len must be an integer >= 1, got False"):
+        random_windows(np.arange(5), 1, False, rng)
+    with pytest.raises(ValueError, match="seq_len must be an integer >= 1, got 2.0"):
+        tagging_windows(np.arange(5), np.arange(5), 1, 2.0, rng)
+    assert random_windows(np.arange(5), np.int32(2), np.int64(3), rng)[0].shape == (2, 3)
+    with pytest.raises(ValueError, match="need at least seq_len = 6 ids, got 5"):
+        tagging_windows(np.arange(5), np.arange(5), 1, 6, rng)
+    with pytest.raises(ValueError, match="labels must have one label per id"):
+        tagging_windows(np.arange(5), np.arange(4), 1, 2, rng)
 
 
 def test_window_batches_are_reproducible_and_fresh_each_epoch():
@@ -65,8 +87,18 @@ def test_window_batches_are_reproducible_and_fresh_each_epoch():
     first = a[0][0].copy()
     a.on_epoch_end()
     assert not (a[0][0] == first).all()
-    with pytest.raises(ValueError, match="steps must be >= 1"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 1, got 0"):
         WindowBatches(np.arange(500), batch_size=4, seq_len=8, steps=0)
+    with pytest.raises(ValueError, match="need at least seq_len \\+ 1 = 9 ids, got 5"):
+        WindowBatches(np.arange(5), batch_size=4, seq_len=8, steps=1)    # checked when built
+
+
+def test_window_batches_with_labels_are_tagging_windows():
+    ids, labels = np.arange(300), np.arange(300) * 3
+    data = WindowBatches(ids, batch_size=4, seq_len=8, steps=2, seed=5, labels=labels)
+    x, y = data[1]
+    expected = tagging_windows(ids, labels, 4, 8, np.random.default_rng((5, 0, 1)))
+    assert (x == expected[0]).all() and (y == expected[1]).all() and (y == 3 * x).all()
 
 
 def test_stream_batches_continue_each_stream_and_move_between_passes():
@@ -91,7 +123,9 @@ def test_stream_batches_continue_each_stream_and_move_between_passes():
 def test_stream_batch_errors():
     with pytest.raises(ValueError, match="1-D"):
         StreamBatches(np.zeros((3, 3)), 1, 1, 1)
-    with pytest.raises(ValueError, match="batch_size, seq_len and steps must be >= 1"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 1, got 0"):
         StreamBatches(np.arange(100), 2, 4, 0)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got True"):
+        StreamBatches(np.arange(100), True, 4, 1)
     with pytest.raises(ValueError, match=r"need at least \(batch_size \+ 1\) \* seq_len = 30 ids"):
         StreamBatches(np.arange(20), 2, 10, 1)

@@ -1,10 +1,11 @@
 """lmbook.training and lmbook.metrics.StreamLoss: the shared recipe trains, schedules, logs."""
 
+import keras
 import numpy as np
 import pytest
 
 from lmbook.metrics import StreamLoss, stream_cross_entropy
-from lmbook.models import recurrent_lm
+from lmbook.models import gpt_lm, recurrent_lm
 from lmbook.training import compile_lm, fit_windows, warmup_cosine
 
 
@@ -15,10 +16,16 @@ def test_schedule_warms_up_then_decays_to_the_floor():
     assert all(a <= b + 1e-12 for a, b in zip(lr[:10], lr[1:11]))          # rising
     assert all(a >= b - 1e-12 for a, b in zip(lr[10:], lr[11:]))           # then falling
     assert lr[110] == pytest.approx(1e-3)
-    with pytest.raises(ValueError, match="peak_lr must be > 0"):
+    with pytest.raises(ValueError, match=r"peak_lr must be a number in \(0.0, inf\), got 0.0"):
         warmup_cosine(0.0, 10)
-    with pytest.raises(ValueError, match="steps must be a positive int"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 1, got 0"):
         warmup_cosine(1e-3, 0)
+    with pytest.raises(ValueError, match="steps must be an integer >= 1, got True"):
+        warmup_cosine(1e-3, True)
+    with pytest.raises(ValueError, match=r"final_fraction must be a number in \[0.0, 1.0\], got 1.5"):
+        warmup_cosine(1e-3, 10, final_fraction=1.5)
+    numpy_steps = warmup_cosine(1e-2, np.int64(100), warmup_steps=np.int32(10), final_fraction=0.1)
+    assert [float(numpy_steps(t)) for t in (0, 10, 110)] == pytest.approx([lr[0], lr[10], lr[110]])
 
 
 def test_training_lowers_the_loss_and_stream_loss_is_logged():
@@ -36,10 +43,37 @@ def test_adamw_and_tagging_labels():
     assert type(model.optimizer).__name__ == "AdamW"
     ids = np.arange(40) % 5
     fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=2, labels=(ids + 1) % 5)
-    with pytest.raises(ValueError, match=r"epochs must be an int in \[1, steps=4\]"):
+    with pytest.raises(ValueError, match=r"epochs must be an integer in \[1, 4\], got 5"):
         fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=5)
     with pytest.raises(ValueError, match="labels must have one label per id"):
         fit_windows(model, ids, 4, batch_size=2, seq_len=8, epochs=2, labels=ids[:-1])
+    with pytest.raises(ValueError, match=r"weight_decay must be a number in \[0.0, inf\), got -0.1"):
+        compile_lm(model, steps=4, weight_decay=-0.1)
+    with pytest.raises(ValueError, match=r"clipnorm must be a number in \(0.0, inf\), got 0"):
+        compile_lm(model, steps=4, clipnorm=0)
+
+
+def test_steps_must_split_into_equal_epochs():
+    model = compile_lm(recurrent_lm(5, units=4), steps=6)
+    ids = np.arange(40) % 5
+    with pytest.raises(ValueError, match=r"epochs \(4\) must divide steps \(6\)"):
+        fit_windows(model, ids, 6, batch_size=2, seq_len=8, epochs=4)
+    history, _ = fit_windows(model, ids, np.int64(6), batch_size=2, seq_len=8, epochs=np.int32(3))
+    assert len(history.history["loss"]) == 3
+    seen = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    fit_windows(model, ids, 6, batch_size=2, seq_len=8, epochs=2, callbacks=[counter])
+    assert len(seen) == 6                                  # every requested step is taken
+    with pytest.raises(ValueError, match="steps must be an integer >= 1, got 2.5"):
+        fit_windows(model, ids, 2.5, batch_size=2, seq_len=8, epochs=1)
+
+
+def test_a_gpt_trains_only_on_windows_that_fit():
+    gpt = compile_lm(gpt_lm(5, seq_len=8, d_model=8, num_heads=2, layers=1), steps=2)
+    ids = np.arange(60) % 5
+    fit_windows(gpt, ids, 2, batch_size=2, seq_len=8, epochs=1)
+    with pytest.raises(ValueError, match="got seq_len=9, longer than the model's window, max_length=8"):
+        fit_windows(gpt, ids, 2, batch_size=2, seq_len=9, epochs=1)
 
 
 def test_a_stateful_model_learns_from_consecutive_windows():

@@ -1,10 +1,11 @@
-"""lmbook.transformer and lmbook.models.gpt_lm: attention math, masks, positions, GPT builds."""
+"""lmbook.transformer and lmbook.models.gpt_lm: attention math, masks, positions, GPT builds, windows."""
 
 import keras
 import numpy as np
 import pytest
 
-from lmbook.models import gpt_lm
+from lmbook.models import WindowedLM, context_window, gpt_lm
+from lmbook.text import WindowBatches
 from lmbook.transformer import (
     CausalSelfAttention,
     DecoderBlock,
@@ -12,6 +13,7 @@ from lmbook.transformer import (
     attention,
     attention_weights,
     causal_mask,
+    check_length,
     sinusoidal_encoding,
 )
 
@@ -49,10 +51,14 @@ def test_sinusoidal_encoding_interleaves_sin_and_cos():
     pos, i = 7, 3
     assert pe[pos, 2 * i] == pytest.approx(np.sin(pos / 10000 ** (2 * i / 16)), abs=1e-6)
     assert pe[pos, 2 * i + 1] == pytest.approx(np.cos(pos / 10000 ** (2 * i / 16)), abs=1e-6)
-    with pytest.raises(ValueError, match="dim must be a positive even int"):
+    with pytest.raises(ValueError, match="dim must be even, got 5"):
         sinusoidal_encoding(4, 5)
-    with pytest.raises(ValueError, match="length must be a positive int"):
+    with pytest.raises(ValueError, match="length must be an integer >= 1, got 0"):
         causal_mask(0)
+    with pytest.raises(ValueError, match="length must be an integer >= 1, got True"):
+        causal_mask(True)
+    np.testing.assert_array_equal(sinusoidal_encoding(np.int64(50), np.int32(16)), pe)
+    np.testing.assert_array_equal(causal_mask(np.int64(3)), np.tril(np.ones((3, 3), bool)))
 
 
 @pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
@@ -98,9 +104,85 @@ def test_layers_serialise_and_the_model_reloads(tmp_path):
 def test_bad_arguments_name_themselves():
     with pytest.raises(ValueError, match=r"num_heads \(3\) must divide d_model \(16\)"):
         gpt_lm(10, 8, d_model=16, num_heads=3)
-    with pytest.raises(ValueError, match="seq_len must be a positive int"):
+    with pytest.raises(ValueError, match="seq_len must be an integer >= 1, got 0"):
         gpt_lm(10, 0)
+    with pytest.raises(ValueError, match="layers must be an integer >= 1, got True"):
+        gpt_lm(10, 8, layers=True)
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0.0, 1.0\), got 1.0"):
+        gpt_lm(10, 8, dropout=1.0)
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0.0, 1.0\), got -0.1"):
+        DecoderBlock(2, 8, dropout=-0.1)
+    with pytest.raises(ValueError, match="max_length must be an integer >= 1, got 2.0"):
+        TokenAndPositionEmbedding(5, 2.0, 4)
+    assert context_window(gpt_lm(np.int64(10), np.int32(8), d_model=8, num_heads=np.int64(2), layers=1)) == 8
     with pytest.raises(ValueError, match="layers_from must be"):
         gpt_lm(10, 8, layers_from="torch")
     with pytest.raises(ValueError, match="must divide the input width"):
         CausalSelfAttention(3)(np.zeros((1, 2, 8), "float32"))
+
+
+WINDOW = r"got a sequence of length {}, longer than max_length={}"
+
+
+@pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
+def test_a_gpt_refuses_more_tokens_than_its_window(layers_from):
+    model = gpt_lm(**SMALL, layers_from=layers_from)                # a window of 12 positions
+    assert isinstance(model, WindowedLM) and context_window(model) == 12
+    too_long = np.zeros((2, 13), "int32")
+    for fits in (np.zeros((2, 12), "int32"), np.zeros((2, 5), "int32")):
+        assert np.isfinite(keras.ops.convert_to_numpy(model(fits))).all()
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):    # an eager call
+        model(too_long)
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):    # predict, before any trace
+        model.predict(too_long, verbose=0)
+    for length in (4, 7):                                            # a TensorFlow step traced for
+        model.predict(np.zeros((2, length), "int32"), verbose=0)     # two lengths serves any length
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):
+        model.predict(too_long, verbose=0)
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):
+        model.predict_on_batch(too_long)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):
+        model.evaluate(too_long, too_long, verbose=0)
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):
+        model.train_on_batch(too_long, too_long)
+
+
+@pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
+def test_the_window_is_checked_inside_a_compiled_step(layers_from):
+    # A PyDataset has no shape to check in advance: the model's own call sees the length.
+    model = gpt_lm(**SMALL, layers_from=layers_from)
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    batches = WindowBatches(np.arange(200) % 23, batch_size=2, seq_len=13, steps=1)
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):
+        model.fit(batches, verbose=0)
+    model.fit(WindowBatches(np.arange(200) % 23, batch_size=2, seq_len=12, steps=1), verbose=0)
+
+
+def test_the_position_embedding_checks_its_length_too():
+    emb = TokenAndPositionEmbedding(5, max_length=4, dim=3)
+    assert tuple(emb(np.zeros((1, 4), "int32")).shape) == (1, 4, 3)
+    with pytest.raises(ValueError, match=WINDOW.format(5, 4)):
+        emb(np.zeros((1, 5), "int32"))
+    with pytest.raises(ValueError, match=WINDOW.format(6, 4)):   # a symbolic input of known length
+        emb(keras.Input(shape=(6,), dtype="int32"))
+    h = emb(keras.Input(shape=(None,), dtype="int32"))            # unknown length: checked when called
+    assert tuple(h.shape) == (None, None, 3) and tuple(emb(h, reverse=True).shape) == (None, None, 5)
+
+
+def test_check_length_reads_the_last_axis_when_it_is_known():
+    x = np.zeros((3, 4))
+    assert check_length(x, 4) is x
+    with pytest.raises(ValueError, match=WINDOW.format(4, 3)):
+        check_length(x, 3)
+    assert check_length(keras.KerasTensor((3, None)), 3).shape == (3, None)   # unknown: passes
+    assert check_length([[1, 2, 3, 4]], 3) == [[1, 2, 3, 4]]                   # no shape: passes
+
+
+def test_the_window_survives_saving(tmp_path):
+    model = gpt_lm(**SMALL)
+    model.save(tmp_path / "gpt.keras")
+    again = keras.saving.load_model(tmp_path / "gpt.keras")
+    assert isinstance(again, WindowedLM) and context_window(again) == 12
+    with pytest.raises(ValueError, match=WINDOW.format(13, 12)):
+        again.predict(np.zeros((1, 13), "int32"), verbose=0)
