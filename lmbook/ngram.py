@@ -58,6 +58,10 @@ does.  With ``a`` the count used at order ``n`` and ``A(c) = sum_w a(c w)``:
 to 0.5 where ``n_1`` or ``n_2`` is 0).  ``model.discounts[n]`` is always a triple
 ``(D1, D2, D3+)``, with three equal values for these two.
 
+A stream of characters (a whole text, newlines included) is one sentence;
+:func:`stream_cross_entropy` scores one in the convention of :mod:`lmbook.metrics`, and gives
+chapter 2's stream figures, the bars of chapters 3 and 4.
+
 How it is computed: tokens become integer ids; the n-grams of order ``n`` get dense ids
 ``0 .. count-1`` in order of their key ``prefix_id * V + last_id``, where ``prefix_id`` is
 the dense id of their first ``n - 1`` tokens.  ``np.unique`` counts them and
@@ -85,8 +89,8 @@ import numpy as np
 from lmbook.checks import check_int, check_rate
 
 __all__ = [
-    "ADD_K_GRID", "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS", "NGramLM", "as_corpus", "estimate_discounts",
-    "stream_cross_entropy",
+    "ADD_K_GRID", "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS",
+    "NGramLM", "as_corpus", "estimate_discounts", "stream_cross_entropy",
 ]
 
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
