@@ -48,3 +48,35 @@ def test_too_few_steps_is_a_usage_error_whichever_flag_sets_them(flag, capsys):
     with pytest.raises(SystemExit):
         char_lm.main(["--model", "gru", "--corpus", "peoples_daily", *flag])
     assert "steps must be at least 10, got 5" in capsys.readouterr().err
+
+
+# benchmarks/segmentation.py: interleaved timing and its command line.
+import segmentation  # noqa: E402  (a script folder, put on the path above)
+
+
+def test_segmentation_timing_alternates_and_takes_medians(monkeypatch):
+    calls = []
+    speeds = iter([1.0, 2.0, 5.0, 10.0, 3.0, 20.0, 4.0, 30.0])         # cold a, cold b, then rounds a, b
+    monkeypatch.setattr(segmentation, "timed", lambda segment, texts: (segment(texts), next(speeds)))
+    segmenters = {"a": lambda ts: calls.append("a") or [list(t) for t in ts],
+                  "b": lambda ts: calls.append("b") or [[t] for t in ts]}
+    outputs, cold, warm = segmentation.alternate(segmenters, ["北京"], rounds=3)
+    assert calls == ["a", "b"] * 4
+    assert outputs == {"a": [["北", "京"]], "b": [["北京"]]}
+    assert cold == {"a": 1.0, "b": 2.0} and warm == {"a": 4.0, "b": 20.0}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rounds", "0"], "--rounds must be at least 1, got 0"),
+    (["--steps", "0"], "--steps must be at least 1, got 0"),
+    (["--dictionary", "hownet"], "invalid choice: 'hownet'"),
+])
+def test_segmentation_command_line_errors(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        segmentation.parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_segmentation_defaults_to_the_closed_track():
+    args = segmentation.parse_args([])
+    assert (args.mode, args.dictionary, args.rounds, args.steps) == ("quick", "none", 5, None)
