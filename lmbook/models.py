@@ -1,7 +1,7 @@
 """Language-model builders in backend-agnostic Keras 3.
 
-Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm` (with its
-:class:`ReversibleEmbedding`), :func:`stateful_batch_size` and :func:`reset_states`; and in
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``): :func:`recurrent_lm`,
+:func:`stateful_batch_size` and :func:`reset_states`; and in
 chapter 4 (``notebooks/04_transformers.ipynb``): :func:`gpt_lm`, which returns a
 :class:`WindowedLM`, and :func:`context_window`.
 
@@ -19,68 +19,14 @@ Example:
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from lmbook import transformer
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["CELLS", "ReversibleEmbedding", "WindowedLM", "context_window", "gpt_lm", "recurrent_lm",
-           "reset_states", "stateful_batch_size"]
+__all__ = ["CELLS", "WindowedLM", "context_window", "gpt_lm", "recurrent_lm", "reset_states",
+           "stateful_batch_size"]
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
-
-
-@keras.saving.register_keras_serializable(package="lmbook")
-class ReversibleEmbedding(keras.layers.Layer):
-    """A token embedding that also serves as the output layer.
-
-    Called on ids ``(B, T)`` it returns their rows of the matrix ``E`` ``(vocab, dim)``;
-    called with ``reverse=True`` on hidden states ``(B, T, dim)`` it returns logits: ``h Eᵀ``
-    when the weights are tied (Press & Wolf, 2017), else ``h W`` with a separate output
-    matrix ``W`` ``(dim, vocab)``.  keras-hub's layer of the same name does the same.
-
-    Args:
-        vocab_size: number of token ids.
-        dim: embedding width.
-        tie_weights: reuse ``E`` as the output layer.
-        embeddings_initializer: the initializer of both matrices.
-
-    Example:
-        >>> import numpy as np
-        >>> emb = ReversibleEmbedding(10, 4)
-        >>> h = emb(np.array([[1, 2, 3]]))
-        >>> tuple(h.shape), tuple(emb(h, reverse=True).shape), len(emb.weights)
-        ((1, 3, 4), (1, 3, 10), 1)
-    """
-
-    def __init__(self, vocab_size: int, dim: int, tie_weights: bool = True,
-                 embeddings_initializer="uniform", **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_size = check_int("vocab_size", vocab_size, minimum=1)
-        self.dim = check_int("dim", dim, minimum=1)
-        self.tie_weights = bool(tie_weights)
-        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
-
-    def build(self, input_shape=None):
-        """Create ``E`` and, untied, the output matrix."""
-        self.embeddings = self.add_weight((self.vocab_size, self.dim), self.embeddings_initializer,
-                                          name="embeddings")
-        if not self.tie_weights:
-            self.reverse_embeddings = self.add_weight((self.dim, self.vocab_size),
-                                                      self.embeddings_initializer, name="reverse_embeddings")
-
-    def call(self, x, reverse=False):
-        """Embed ids, or (``reverse=True``) map hidden states to logits."""
-        if not reverse:
-            return ops.take(self.embeddings, x, axis=0)
-        kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings
-        return ops.matmul(x, ops.cast(kernel, x.dtype))
-
-    def get_config(self):
-        """Constructor arguments, for saving."""
-        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim,
-                "tie_weights": self.tie_weights,
-                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer)}
 
 
 @keras.saving.register_keras_serializable(package="lmbook")
@@ -210,7 +156,10 @@ def recurrent_lm(
         inputs = keras.Input(batch_shape=(stateful_batch_size, None), dtype="int32", name="ids")
     else:
         inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
-    embedding = ReversibleEmbedding(vocab_size, embedding_dim, tie_weights=tie_embeddings, name="embedding")
+    # Keras's ReversibleEmbedding (keras-hub's layer of that name is the same class): called
+    # with reverse=True it maps hidden states to logits, with the same matrix when tied.
+    embedding = keras.layers.ReversibleEmbedding(vocab_size, embedding_dim, tie_weights=tie_embeddings,
+                                                 name="embedding")
     per_sequence = (None, 1, None)  # dropout noise shape: one mask for all time steps
     x = keras.layers.Dropout(dropout, noise_shape=per_sequence)(embedding(inputs))
     for i in range(layers):

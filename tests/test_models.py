@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook.models import ReversibleEmbedding, context_window, recurrent_lm
+from lmbook.models import context_window, recurrent_lm
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -29,20 +29,6 @@ def test_tied_embeddings_share_the_matrix():
     assert untied.count_params() - tied.count_params() == 40 * 8
 
 
-@pytest.mark.parametrize("tie_weights", [True, False])
-def test_reversible_embedding_looks_up_rows_and_projects_back(tie_weights):
-    layer = ReversibleEmbedding(7, 3, tie_weights=tie_weights)
-    ids = np.array([[0, 6, 2]])
-    h = keras.ops.convert_to_numpy(layer(ids))
-    weights = [keras.ops.convert_to_numpy(w) for w in layer.weights]
-    np.testing.assert_allclose(h[0], weights[0][[0, 6, 2]])
-    output = weights[0].T if tie_weights else weights[1]
-    assert len(weights) == (1 if tie_weights else 2) and output.shape == (3, 7)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(h, reverse=True)), h @ output, rtol=1e-5)
-    clone = ReversibleEmbedding.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-
-
 def test_a_recurrent_model_has_no_window():
     assert context_window(recurrent_lm(5, units=4)) is None
     long = np.zeros((1, 300), "int32")
@@ -50,8 +36,10 @@ def test_a_recurrent_model_has_no_window():
 
 
 def test_lmbook_imports_keras_hub_only_for_the_keras_hub_build():
+    blocked = "tensorflow" in sys.modules and sys.modules["tensorflow"] is None   # the JAX run's rule
     code = ("import sys\n"
-            "from lmbook import generate, metrics, models, text, training, transformer\n"
+            + ("sys.modules['tensorflow'] = None\n" if blocked else "")
+            + "from lmbook import generate, metrics, models, text, training, transformer\n"
             "models.recurrent_lm(5, units=2, tie_embeddings=True); models.gpt_lm(5, 4, 8, 2, 1)\n"
             "assert 'keras_hub' not in sys.modules, 'keras_hub was imported'\n"
             "models.gpt_lm(5, 4, 8, 2, 1, layers_from='keras_hub')\n"
