@@ -27,9 +27,13 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_report_header(config):
-    """Say which backend ran, in the run's header."""
+    """Check the set-up took, and say so in the run's header."""
     import keras
 
     if keras.backend.backend() != "jax":
         raise pytest.UsageError(f"the JAX run got Keras backend {keras.backend.backend()!r}")
-    return "keras backend: jax; import tensorflow: blocked (ImportError)"
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return "keras backend: jax; import tensorflow: ImportError"
+    raise pytest.UsageError("the JAX run could import tensorflow")
