@@ -38,8 +38,8 @@ class WindowedLM(keras.Model):
     ``ValueError`` naming ``max_length`` and the length given: a call ``model(x)`` (eager, or
     inside any trace whose length is known: always under JAX), and ``predict``, ``evaluate``,
     ``fit`` and their ``*_on_batch`` forms on arrays *before* they reach a compiled step.
-    The second matters under TensorFlow: after a few lengths, its step function is retraced
-    for any length, and a check inside the model then no longer sees one.
+    The second matters under TensorFlow: once it has seen two lengths, its step function is
+    retraced for any length, and a check inside the model then no longer sees one.
 
     Args:
         max_length: the longest input, e.g. the number of learned positions.

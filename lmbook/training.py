@@ -91,7 +91,7 @@ def fit_windows(
 ) -> tuple[keras.callbacks.History, float]:
     """Train ``model`` for ``steps`` steps on random windows of ``ids``.
 
-    The steps are split into ``epochs`` Keras epochs of ``steps // epochs`` steps, so per-epoch
+    The steps are split into ``epochs`` Keras epochs of ``steps / epochs`` steps, so per-epoch
     callbacks (early stopping, checkpoints, :class:`lmbook.metrics.StreamLoss`) run ``epochs``
     times; ``epochs`` must divide ``steps``.  The targets are the next tokens, or ``labels``
     (one per id) for a tagger (:func:`lmbook.text.tagging_windows`).  A *stateful* model (one with a
@@ -117,6 +117,8 @@ def fit_windows(
     if steps % epochs:
         raise ValueError(f"epochs ({epochs}) must divide steps ({steps}): "
                          f"{steps} steps cannot be split into {epochs} equal epochs")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seq_len = check_int("seq_len", seq_len, minimum=1)
     window = context_window(model)
     if window is not None and seq_len > window:
         raise ValueError(f"got seq_len={seq_len}, longer than the model's window, max_length={window}")

@@ -60,9 +60,10 @@ def sinusoidal_encoding(length: int, dim: int, base: float = 10000.0) -> np.ndar
         >>> pe.shape, float(pe[0, 0]), float(pe[0, 1])
         ((4, 6), 0.0, 1.0)
     """
-    if check_int("dim", dim, minimum=2) % 2:
-        raise ValueError(f"dim must be even, got {dim!r}")
-    length, dim = check_int("length", length, minimum=1), int(dim)
+    dim = check_int("dim", dim, minimum=2)
+    if dim % 2:
+        raise ValueError(f"dim must be even, got {dim}")
+    length = check_int("length", length, minimum=1)
     angles = np.arange(length)[:, None] / base ** (np.arange(0, dim, 2) / dim)
     pe = np.empty((length, dim), dtype="float32")
     pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)

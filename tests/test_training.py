@@ -66,6 +66,8 @@ def test_steps_must_split_into_equal_epochs():
     assert len(seen) == 6                                  # every requested step is taken
     with pytest.raises(ValueError, match="steps must be an integer >= 1, got 2.5"):
         fit_windows(model, ids, 2.5, batch_size=2, seq_len=8, epochs=1)
+    with pytest.raises(ValueError, match="seq_len must be an integer >= 1, got None"):
+        fit_windows(model, ids, 2, batch_size=2, seq_len=None, epochs=1)
 
 
 def test_a_gpt_trains_only_on_windows_that_fit():
