@@ -75,6 +75,20 @@ def test_mkn_matches_kenlm(shakespeare, level, order, rel_tol):
         assert lm.discounts[1] == (0.5, 1.0, 1.5)
 
 
+# ----------------------------------------------------------------- counting
+
+
+@pytest.mark.parametrize("high", [1, 70, 7_000_000_000, 2**62])  # 2**62: too wide to pack
+@pytest.mark.parametrize("size", [0, 1, 1000])
+def test_unique_matches_numpy(high, size):
+    from lmbook.ngram import _unique
+
+    keys = np.random.default_rng(size).integers(0, high, size)
+    for got, want in zip(_unique(keys), np.unique(keys, return_inverse=True, return_counts=True),
+                         strict=True):
+        assert got.tolist() == want.tolist()
+
+
 # ----------------------------------------------------------------- probabilities sum to 1
 
 
