@@ -126,8 +126,8 @@ def main(argv=None) -> float:
         name, value = parse_setting(item, pairs, parser)
         pairs = pairs | {name: (value, value)}
     s = Settings(mode=args.mode, **pairs)
-    if s.steps < 10:
-        parser.error(f"steps must be at least 10, got {s.steps}")
+    if s.steps < 10 or s.steps % 10:
+        parser.error(f"steps must be a multiple of 10 (training runs in 10 epochs), got {s.steps}")
     keras.utils.set_random_seed(args.seed)
 
     train_text, val_text = load_corpus(args.corpus)
@@ -144,7 +144,7 @@ def main(argv=None) -> float:
         loss = stateful_cross_entropy(model, val_ids)
     else:  # windows as long as the training sequences: the model has never run longer
         loss = stream_cross_entropy(model, val_ids, context=s.seq_len)
-    tokens = s.steps // 10 * 10 * s.batch_size * s.seq_len
+    tokens = s.steps * s.batch_size * s.seq_len
     print(f"trained on {tokens:,} tokens in {train_s:.0f} s ({tokens / train_s:,.0f} tokens/s); "
           f"validation perplexity {math.exp(loss):.2f} per character")
     device = accelerator() or "cpu"
