@@ -128,9 +128,10 @@ def recurrent_lm(
         layers: number of stacked recurrent layers.
         embedding_dim: embedding width; defaults to ``units``.
         dropout: dropout rate after the embedding and after each recurrent layer.  The
-            dropout is *variational* (Gal & Ghahramani, 2016): one mask per sequence, the
-            same at every time step, which regularises an RNN better than a fresh mask per
-            step and needs 1/time as many random numbers.
+            dropout is *locked* (Merity et al., 2018): one mask per sequence, the same at
+            every time step, on the inputs of each recurrent layer and the last one's output
+            only; the recurrent connections are never dropped (that would be Gal &
+            Ghahramani's variational dropout, Keras's ``recurrent_dropout``).
         tie_embeddings: share the input embedding matrix with the output layer
             (Press & Wolf, 2017); a linear projection to ``embedding_dim`` is added when
             ``units != embedding_dim``.
