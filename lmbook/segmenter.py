@@ -230,7 +230,7 @@ def _tagger(n_chars: int, n_bigrams: int, s: Settings, dictionary: bool) -> kera
     projection runs once over all positions, so the recurrent layer's own input matrix,
     applied step by step, stays small."""
     ids = keras.Input((None, 4), dtype="int32", name="features")
-    char_emb = keras.layers.Embedding(n_chars, s.embedding_dim, mask_zero=True, name="chars")
+    char_emb = keras.layers.Embedding(n_chars, s.embedding_dim, name="chars")
     bigram_emb = keras.layers.Embedding(n_bigrams, s.embedding_dim, name="bigrams")
     parts = [char_emb(ids[..., 0]), bigram_emb(ids[..., 1]), bigram_emb(ids[..., 2])]
     if dictionary:
@@ -239,7 +239,11 @@ def _tagger(n_chars: int, n_bigrams: int, s: Settings, dictionary: bool) -> kera
     x = keras.layers.Concatenate()(parts)
     x = keras.layers.Dense(s.projection_dim, name="projection")(keras.layers.Dropout(s.dropout)(x))
     cell = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[s.cell]
-    x = keras.layers.Bidirectional(cell(s.units, return_sequences=True), name=f"bi{s.cell}")(x)
+    # Padding (character id 0) is masked explicitly: Keras's Concatenate drops the mask of a
+    # mask_zero embedding joined with unmasked ones, and the backward layer would then start
+    # its pass in the padding, so that a sentence's tags would depend on its batch.
+    padding = keras.ops.not_equal(ids[..., 0], 0)
+    x = keras.layers.Bidirectional(cell(s.units, return_sequences=True), name=f"bi{s.cell}")(x, mask=padding)
     x = keras.layers.Dropout(s.dropout)(x)
     return keras.Model(ids, keras.layers.Dense(len(TAGS), name="tags")(x), name="bmes_tagger")
 
