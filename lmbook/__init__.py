@@ -2,7 +2,9 @@
 
 Modules, each taught in a chapter:
 
-- :mod:`lmbook.data` — datasets and the hash-checked download registry (chapter 1);
+- :mod:`lmbook.data` — datasets, their train/validation/test splits, and the hash-checked
+  download registry (chapter 1);
+- :mod:`lmbook.checks` — integer and rate argument checks (chapter 1);
 - :mod:`lmbook.config` — quick and full settings (chapter 1);
 - :mod:`lmbook.text` — vocabularies and training windows (chapter 1);
 - :mod:`lmbook.plot` — plot style with a CJK font (chapter 1);
@@ -14,7 +16,9 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.metrics` — cross-entropy over a whole token stream (chapter 3);
 - :mod:`lmbook.training` — the shared training recipe: schedule, optimiser, batches (chapter 3);
 - :mod:`lmbook.transformer` — attention, masks, positions, decoder blocks (chapter 4);
-- :mod:`lmbook.segment` — Chinese word segmentation (chapter 5).
+- :mod:`lmbook.segment` — segmentation by hand: evaluation, maximum matching, BMES, Viterbi
+  (chapter 5);
+- :mod:`lmbook.segmenter` — the trained Chinese word segmenter (chapter 5).
 """
 
 from importlib import metadata
