@@ -32,7 +32,7 @@ def test_outputs_are_not_stale(nb):
     meta = nb.metadata.get("lmbook")
     assert meta, "never run by tools/execute.py: run `make execute`"
     assert meta["code_sha256"] == code_hash(nb), "code changed since the last run: run `make execute`"
-    for key in ("mode", "device", "backend", "versions", "run_seconds"):
+    for key in ("mode", "device", "device_name", "backend", "versions", "run_seconds"):
         assert key in meta
 
 
