@@ -134,50 +134,58 @@ def attention(q, k, v, mask=None):
 class CausalSelfAttention(keras.layers.Layer):
     """Multi-head causal self-attention, as in GPT-2 and nanoGPT.
 
-    One ``Dense(3 d)`` produces queries, keys and values; each of the ``num_heads`` heads
-    attends with :func:`attention` over ``d_k = d / num_heads`` dimensions under the causal
-    mask; the heads are concatenated and projected by ``Dense(d)``.
+    Separate query, key and value projections map ``(B, T, d)`` to ``(B, T, heads, d_k)``
+    with ``d_k = d / num_heads``; each head attends with :func:`attention` under the causal
+    mask; the output projection maps the heads back to ``d``.  The four projections are
+    ``EinsumDense`` layers named and shaped as in ``keras.layers.MultiHeadAttention``
+    (kernels ``(d, heads, d_k)`` and ``(heads, d_k, d)``), so the two layers exchange
+    weights with ``set_weights(other.get_weights())``, and a head is a slice of the
+    ``heads`` axis: what tensor parallelism shards (chapter 6) and what LoRA adapts in the
+    query and value projections alone (chapter 8).
 
     Args:
         num_heads: number of heads; must divide the input width.
-        dropout: dropout on the attention weights.
+        dropout: dropout on the attention weights.  Default 0.
 
     Example:
         >>> layer = CausalSelfAttention(num_heads=2)
         >>> tuple(layer(np.zeros((1, 5, 8), "float32")).shape)
         (1, 5, 8)
+        >>> [tuple(w.shape) for w in layer.weights][:2]
+        [(8, 2, 4), (2, 4)]
     """
 
     def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = check_int("num_heads", num_heads, minimum=1)
         self.dropout = check_rate("dropout", dropout)
-        self.attention_dropout = keras.layers.Dropout(dropout)
 
     def build(self, input_shape):
-        """Create the query/key/value and output projections."""
+        """Create the query, key, value and output projections for width ``input_shape[-1]``."""
         d = input_shape[-1]
         if d % self.num_heads:
             raise ValueError(f"num_heads={self.num_heads} must divide the input width {d}")
-        self.qkv = keras.layers.Dense(3 * d, kernel_initializer=INIT, name="qkv")
-        self.qkv.build(input_shape)
-        self.out = keras.layers.Dense(d, kernel_initializer=INIT, name="out")
-        self.out.build(input_shape)
+        head_shape = (None, self.num_heads, d // self.num_heads)
 
-    def split_heads(self, x):
-        """``(B, T, d)`` → ``(B, heads, T, d_k)``."""
-        batch, length = ops.shape(x)[0], ops.shape(x)[1]
-        x = ops.reshape(x, (batch, length, self.num_heads, x.shape[-1] // self.num_heads))
-        return ops.transpose(x, (0, 2, 1, 3))
+        def projection(name, equation, output_shape, bias_axes):
+            return keras.layers.EinsumDense(equation, output_shape, bias_axes=bias_axes,
+                                            kernel_initializer=INIT, dtype=self.dtype_policy, name=name)
+
+        self.query, self.key, self.value = (projection(name, "btd,dhk->bthk", head_shape, "hk")
+                                            for name in ("query", "key", "value"))
+        self.attention_output = projection("attention_output", "bthk,hkd->btd", (None, d), "d")
+        for layer in (self.query, self.key, self.value):
+            layer.build(input_shape)
+        self.attention_output.build((*input_shape[:-1], *head_shape[1:]))
+        self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
 
     def call(self, x, training=None, return_attention_scores=False):
         """Attend; optionally also return the weights ``(B, heads, T, T)``."""
-        q, k, v = (self.split_heads(t) for t in ops.split(self.qkv(x), 3, axis=-1))
+        q, k, v = (ops.transpose(p(x), (0, 2, 1, 3)) for p in (self.query, self.key, self.value))
         length = ops.shape(x)[1]
         weights = attention_weights(q, k, ops.tril(ops.ones((length, length), dtype="bool")))
         y = ops.matmul(ops.cast(self.attention_dropout(weights, training=training), v.dtype), v)
-        y = ops.reshape(ops.transpose(y, (0, 2, 1, 3)), ops.shape(x))
-        y = self.out(y)
+        y = self.attention_output(ops.transpose(y, (0, 2, 1, 3)))
         return (y, weights) if return_attention_scores else y
 
     def get_config(self):

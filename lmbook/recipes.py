@@ -1,0 +1,258 @@
+"""Training recipes: every neural model's hyperparameters, in one place.
+
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``, :class:`RecurrentRecipe`) and
+chapter 4 (``notebooks/04_transformers.ipynb``, :class:`GPTRecipe`).
+
+A recipe is a frozen dataclass: the model's shape, its training schedule and its data.
+Each corpus has three named recipes per model kind, in the style of nanoGPT's
+``config/train_shakespeare_char.py``:
+
+- ``quick``: four minutes of training on a 2-core CPU (the benchmark's quick mode);
+- ``full``: a GPU or Colab run;
+- ``preset``: what the book's presets were trained with (:mod:`lmbook.presets`).
+
+The notebooks, ``benchmarks/char_lm.py`` and :mod:`lmbook.presets` all read them, and a
+deliberate difference is a visible :func:`dataclasses.replace`, e.g. a notebook's shorter
+demonstration ``replace(RECIPES["gpt", "tiny_shakespeare", "quick"], steps=600)``.
+
+Example:
+    >>> r = recipe("gpt", "tiny_shakespeare", "quick")
+    >>> r.d_model, r.layers, r.tokens
+    (128, 4, 4096000)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import keras
+
+from lmbook.checks import check_int, check_rate
+
+__all__ = ["CORPORA", "RECIPES", "GPTRecipe", "RecurrentRecipe", "recipe"]
+
+#: The corpora the character models train on (:func:`lmbook.data.load_tiny_shakespeare`,
+#: :func:`lmbook.data.peoples_daily_stream`).
+CORPORA = ("tiny_shakespeare", "peoples_daily")
+
+
+@dataclass(frozen=True)
+class _Training:
+    """The fields every recipe shares: data, batches and optimiser (see :mod:`lmbook.training`)."""
+
+    corpus: str          # "tiny_shakespeare" or "peoples_daily" (a character stream)
+    batch_size: int      # sequences per step
+    seq_len: int         # characters per sequence (a GPT's window)
+    steps: int           # optimiser steps; the learning rate warms up, then decays over them
+    peak_lr: float       # the learning rate after the warm-up (lmbook.training.warmup_cosine)
+    weight_decay: float  # AdamW's decoupled decay of the matrices; 0 gives plain Adam
+    dropout: float       # see the model builder
+    seed: int            # weights, batches and dropout
+
+    def __post_init__(self):
+        if self.corpus not in CORPORA:
+            raise ValueError(f"corpus must be one of {', '.join(CORPORA)}, got {self.corpus!r}")
+        for name in ("batch_size", "seq_len", "steps"):
+            check_int(name, getattr(self, name), minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        check_rate("dropout", self.dropout)
+
+    @property
+    def tokens(self) -> int:
+        """The characters one training run reads: ``steps × batch_size × seq_len``."""
+        return self.steps * self.batch_size * self.seq_len
+
+    def as_dict(self) -> dict:
+        """The recipe as a plain dict, its kind included (for a card or a log)."""
+        return {"kind": type(self).__name__, **{f.name: getattr(self, f.name) for f in fields(self)}}
+
+
+@dataclass(frozen=True)
+class RecurrentRecipe(_Training):
+    """A recurrent character LM (:func:`lmbook.models.recurrent_lm`) and its training.
+
+    Example:
+        >>> r = recipe("gru", "peoples_daily", "quick")
+        >>> r.cell, r.units, r.stateful
+        ('gru', 384, True)
+    """
+
+    cell: str = "lstm"            # "rnn", "gru" or "lstm"
+    units: int = 256              # hidden size of every recurrent layer
+    layers: int = 1               # stacked recurrent layers
+    embedding_dim: int = 64       # input (and tied output) embedding width
+    tie_embeddings: bool = False  # share the embedding with the output layer (Press & Wolf)
+    stateful: bool = False        # truncated BPTT on parallel streams instead of random windows
+
+    def build(self, vocab_size: int, stateful_batch_size: int | None = None) -> keras.Model:
+        """The untrained model; stateful with ``stateful_batch_size`` rows when given.
+
+        Example:
+            >>> recipe("lstm", "tiny_shakespeare", "quick").build(65).name
+            'lstm_lm'
+        """
+        from lmbook.models import recurrent_lm
+
+        return recurrent_lm(vocab_size, self.cell, units=self.units, layers=self.layers,
+                            embedding_dim=self.embedding_dim, dropout=self.dropout,
+                            tie_embeddings=self.tie_embeddings, stateful_batch_size=stateful_batch_size)
+
+
+@dataclass(frozen=True)
+class GPTRecipe(_Training):
+    """A GPT character LM (:func:`lmbook.models.gpt_lm`) and its training.
+
+    Example:
+        >>> recipe("gpt", "tiny_shakespeare", "full").seq_len
+        256
+    """
+
+    d_model: int = 128   # model width
+    num_heads: int = 4   # attention heads per block (d_model / num_heads each)
+    layers: int = 4      # decoder blocks
+
+    def build(self, vocab_size: int) -> keras.Model:
+        """The untrained model, a window of ``seq_len`` characters.
+
+        Example:
+            >>> recipe("gpt", "peoples_daily", "quick").build(100).max_length
+            32
+        """
+        from lmbook.models import gpt_lm
+
+        return gpt_lm(vocab_size, self.seq_len, self.d_model, self.num_heads, self.layers, self.dropout)
+
+
+# --- Tiny Shakespeare, LSTM (chapter 3) ------------------------------------------------------
+_SHAKESPEARE_LSTM_QUICK = RecurrentRecipe(
+    corpus="tiny_shakespeare",
+    cell="lstm",
+    units=256,            # one layer of 256: what four CPU minutes train
+    layers=1,
+    embedding_dim=64,     # 65 characters need no wide embedding
+    tie_embeddings=False,
+    stateful=False,       # random 64-character windows, as chapter 3 first teaches
+    dropout=0.0,          # 1300 steps see 5.3M characters, about 5 passes: no overfitting yet
+    batch_size=128,
+    seq_len=64,
+    steps=1300,           # about 4 minutes on the 2-core CPU
+    peak_lr=6e-3,         # the highest rate that trained stably in chapter 3's sweep
+    weight_decay=0.0,
+    seed=0,
+)
+_SHAKESPEARE_LSTM_FULL = replace(
+    _SHAKESPEARE_LSTM_QUICK,
+    units=512, layers=2,  # char-rnn's classic 2 × 512
+    embedding_dim=128,
+    dropout=0.2,          # 12,000 steps overfit 1M characters without it
+    batch_size=64, seq_len=256,
+    steps=12000,
+    peak_lr=2e-3,         # a deeper, wider model wants a lower rate
+)
+
+# --- People's Daily, GRU (chapter 3) ---------------------------------------------------------
+_PEOPLES_DAILY_GRU_QUICK = RecurrentRecipe(
+    corpus="peoples_daily",
+    cell="gru",
+    units=384,
+    layers=1,
+    embedding_dim=256,    # 4,621 characters: a tied 256-wide table keeps the softmax affordable
+    tie_embeddings=True,
+    stateful=True,        # truncated BPTT over 64 streams: unbounded context (measured in chapter 3)
+    dropout=0.1,          # locked dropout; 4.5M characters is 2.5 passes
+    batch_size=64,        # the number of parallel streams
+    seq_len=64,           # gradients flow back 64 characters
+    steps=1100,           # about 4 minutes on the 2-core CPU
+    peak_lr=1e-2,
+    weight_decay=0.0,
+    seed=0,
+)
+_PEOPLES_DAILY_GRU_FULL = replace(
+    _PEOPLES_DAILY_GRU_QUICK,
+    units=512, layers=2,
+    dropout=0.2,
+    stateful=False,       # random 256-character windows, until a GPU run compares the two
+    seq_len=256,
+    steps=12000,
+    peak_lr=2e-3,
+)
+
+# --- GPT (chapter 4) -------------------------------------------------------------------------
+_SHAKESPEARE_GPT_QUICK = GPTRecipe(
+    corpus="tiny_shakespeare",
+    d_model=128,          # nanoGPT's CPU recipe: 4 layers, 4 heads, width 128, block 64
+    num_heads=4,
+    layers=4,
+    dropout=0.0,          # 4M characters, 4 passes: too few to overfit
+    batch_size=32,
+    seq_len=64,
+    steps=2000,           # about 4 minutes on the 2-core CPU
+    peak_lr=2e-3,
+    weight_decay=0.1,     # nanoGPT's AdamW decay
+    seed=0,
+)
+_SHAKESPEARE_GPT_FULL = replace(
+    _SHAKESPEARE_GPT_QUICK,
+    d_model=384, num_heads=6, layers=6,  # nanoGPT's "baby GPT"
+    dropout=0.2,
+    batch_size=64, seq_len=256,
+    steps=5000,
+    peak_lr=1e-3,
+)
+_PEOPLES_DAILY_GPT_QUICK = replace(
+    _SHAKESPEARE_GPT_QUICK,
+    corpus="peoples_daily",
+    d_model=192, layers=2,  # the 4,621-way softmax costs as much as the blocks: wider, shallower
+    seq_len=32,             # 32 characters are about 20 words: enough for four minutes
+    steps=4000,
+)
+_PEOPLES_DAILY_GPT_FULL = replace(_SHAKESPEARE_GPT_FULL, corpus="peoples_daily")
+
+# --- The presets (lmbook.presets): sized for about two hours of one CPU thread each ----------
+_PEOPLES_DAILY_GRU_PRESET = replace(
+    _PEOPLES_DAILY_GRU_QUICK,
+    units=768,            # twice the quick width: 3.7M parameters, 2.7k characters/s on one thread
+    dropout=0.2,          # 12M characters are about 7 passes over the 1.7M of training text
+    steps=3000,           # 12.3M characters: about 80 minutes of one CPU thread
+    peak_lr=5e-3,         # half the quick rate for a model twice as wide
+)
+_PEOPLES_DAILY_GPT_PRESET = replace(
+    _PEOPLES_DAILY_GPT_QUICK,
+    d_model=256, num_heads=8, layers=4,  # 4.4M parameters, 1.2M of them the tied embedding
+    dropout=0.1,          # about 7 passes over the training text
+    batch_size=32,
+    seq_len=128,          # a window of about 80 words
+    steps=3000,           # 12.3M characters: about 80 minutes of one CPU thread
+    peak_lr=1e-3,         # nanoGPT's rate for its baby GPT
+)
+
+#: Every recipe, by ``(model, corpus, mode)``; see :func:`recipe`.
+RECIPES = {
+    ("lstm", "tiny_shakespeare", "quick"): _SHAKESPEARE_LSTM_QUICK,
+    ("lstm", "tiny_shakespeare", "full"): _SHAKESPEARE_LSTM_FULL,
+    ("gru", "peoples_daily", "quick"): _PEOPLES_DAILY_GRU_QUICK,
+    ("gru", "peoples_daily", "full"): _PEOPLES_DAILY_GRU_FULL,
+    ("gru", "peoples_daily", "preset"): _PEOPLES_DAILY_GRU_PRESET,
+    ("gpt", "tiny_shakespeare", "quick"): _SHAKESPEARE_GPT_QUICK,
+    ("gpt", "tiny_shakespeare", "full"): _SHAKESPEARE_GPT_FULL,
+    ("gpt", "peoples_daily", "quick"): _PEOPLES_DAILY_GPT_QUICK,
+    ("gpt", "peoples_daily", "full"): _PEOPLES_DAILY_GPT_FULL,
+    ("gpt", "peoples_daily", "preset"): _PEOPLES_DAILY_GPT_PRESET,
+}
+
+
+def recipe(model: str, corpus: str, mode: str) -> RecurrentRecipe | GPTRecipe:
+    """The recipe for ``model`` (``"lstm"``, ``"gru"``, ``"gpt"``) on ``corpus`` in ``mode``.
+
+    Raises:
+        KeyError: naming the known ``(model, corpus, mode)`` triples.
+
+    Example:
+        >>> recipe("lstm", "tiny_shakespeare", "full").units
+        512
+    """
+    key = (model, corpus, mode)
+    if key not in RECIPES:
+        known = ", ".join("/".join(k) for k in RECIPES)
+        raise KeyError(f"no recipe for model={model!r}, corpus={corpus!r}, mode={mode!r}; known: {known}")
+    return RECIPES[key]
