@@ -35,8 +35,10 @@ import pooch
 from lmbook.checks import check_int
 
 __all__ = [
+    "CHARACTER_CORPORA",
     "REGISTRY",
     "DatasetUnavailableError",
+    "character_stream",
     "data_dir",
     "fetch",
     "load_chinese_reviews",
@@ -300,6 +302,23 @@ def peoples_daily_stream(split: str | None = None) -> str:
         '迈向充满希望'
     """
     return "\n".join("".join(words) for words in peoples_daily_words(split))
+
+
+#: The character corpora of chapters 3 and 4, by name: their stream loaders.
+CHARACTER_CORPORA = ("tiny_shakespeare", "peoples_daily")
+
+
+def character_stream(corpus: str, split: str | None = None) -> str:
+    """Corpus ``corpus`` as one character stream: Tiny Shakespeare, or People's Daily
+    (:func:`peoples_daily_stream`).  Taught in chapter 3; what the recipes train on.
+
+    Example:
+        >>> character_stream("tiny_shakespeare", "train")[:5], character_stream("peoples_daily", "train")[:2]
+        ('First', '迈向')
+    """
+    if corpus not in CHARACTER_CORPORA:
+        raise ValueError(f"corpus must be one of {', '.join(CHARACTER_CORPORA)}, got {corpus!r}")
+    return (load_tiny_shakespeare if corpus == "tiny_shakespeare" else peoples_daily_stream)(split)
 
 
 def load_chinese_reviews() -> tuple[list[str], list[int]]:

@@ -30,7 +30,8 @@ import numpy as np
 from lmbook.checks import check_int
 from lmbook.models import reset_states, stateful_batch_size
 
-__all__ = ["StreamLoss", "bits", "block_cross_entropy", "stateful_cross_entropy", "stream_cross_entropy"]
+__all__ = ["StreamLoss", "bits", "block_cross_entropy", "stateful_cross_entropy", "stateful_losses",
+           "stream_cross_entropy", "stream_losses"]
 
 
 def bits(nats: float) -> float:
@@ -60,6 +61,20 @@ def stream_cross_entropy(
 ) -> float:
     """Mean negative log-probability (nats) of ``ids[1:]``, each given its preceding ids.
 
+    The mean of :func:`stream_losses`; the arguments are the same.
+    """
+    return float(stream_losses(model, ids, context, stride, batch_size).mean())
+
+
+def stream_losses(
+    model: keras.Model, ids: np.ndarray, context: int, stride: int | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """The negative log-probability (nats) of each of ``ids[1:]``, given its preceding ids.
+
+    One loss per target, in stream order, so that two models scored on the same text can be
+    compared token by token (:func:`lmbook.evaluation.stream_difference`).
+
     Args:
         model: maps ids ``(batch, time)`` to logits ``(batch, time, vocab)``.
         ids: the token stream, 1-D.
@@ -80,7 +95,7 @@ def stream_cross_entropy(
     n_targets = len(ids) - 1
     starts = np.arange(0, max(n_targets - context, 0) + stride, stride)
     starts = starts[starts < n_targets]
-    total, count = 0.0, 0
+    losses = np.full(n_targets, np.nan)
     for b in range(0, len(starts), batch_size):
         chunk = starts[b:b + batch_size]
         length = min(context, n_targets - int(chunk.min()))
@@ -91,14 +106,28 @@ def stream_cross_entropy(
             first = 0 if s == 0 else context - stride
             last = min(length, n_targets - s)
             targets = ids[s + 1 + first: s + 1 + last]
-            total -= logp[row, np.arange(first, last), targets].sum()
-            count += len(targets)
-    assert count == n_targets, (count, n_targets)
-    return float(total / count)
+            losses[s + first: s + last] = -logp[row, np.arange(first, last), targets]
+    assert not np.isnan(losses).any(), "a target was not scored"
+    return losses
 
 
 def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256) -> float:
     """Mean negative log-probability (nats) of ``ids[1:]``, read by a stateful model.
+
+    The mean of :func:`stateful_losses`.
+
+    Example:
+        >>> from lmbook.models import recurrent_lm
+        >>> m = recurrent_lm(4, "gru", units=2, tie_embeddings=True, stateful_batch_size=3)
+        >>> m.get_layer("embedding").set_weights([np.zeros((4, 2))])   # all logits 0: uniform
+        >>> round(stateful_cross_entropy(m, np.arange(20) % 4, chunk=4), 4)   # ln 4
+        1.3863
+    """
+    return float(stateful_losses(model, ids, chunk).mean())
+
+
+def stateful_losses(model: keras.Model, ids: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """The negative log-probability (nats) of each of ``ids[1:]``, read by a stateful model.
 
     The stream is cut into as many consecutive pieces as the model's fixed batch size
     (:func:`lmbook.models.recurrent_lm`'s ``stateful_batch_size``), and each piece is read
@@ -110,9 +139,8 @@ def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256
     Example:
         >>> from lmbook.models import recurrent_lm
         >>> m = recurrent_lm(4, "gru", units=2, tie_embeddings=True, stateful_batch_size=3)
-        >>> m.get_layer("embedding").set_weights([np.zeros((4, 2))])   # all logits 0: uniform
-        >>> round(stateful_cross_entropy(m, np.arange(20) % 4, chunk=4), 4)   # ln 4
-        1.3863
+        >>> stateful_losses(m, np.arange(20) % 4, chunk=4).shape
+        (19,)
     """
     batch_size = stateful_batch_size(model)
     if batch_size is None:
@@ -128,13 +156,12 @@ def stateful_cross_entropy(model: keras.Model, ids: np.ndarray, chunk: int = 256
     index = np.arange(batch_size)[:, None] * length + np.arange(length)
     x, y, scored = padded[index], padded[index + 1], index < n_targets
     reset_states(model)
-    total = 0.0
+    losses = np.empty((batch_size, length))
     for k in range(0, length, chunk):
         logp = _log_probs(model, x[:, k:k + chunk])
-        picked = np.take_along_axis(logp, y[:, k:k + chunk, None], axis=-1)[..., 0]
-        total -= picked[scored[:, k:k + chunk]].sum()
+        losses[:, k:k + chunk] = -np.take_along_axis(logp, y[:, k:k + chunk, None], axis=-1)[..., 0]
     reset_states(model)
-    return float(total / n_targets)
+    return losses[scored]                         # row-major: piece after piece, in stream order
 
 
 def block_cross_entropy(

@@ -90,7 +90,7 @@ from lmbook.checks import check_int, check_rate
 
 __all__ = [
     "ADD_K_GRID", "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS",
-    "NGramLM", "as_corpus", "estimate_discounts", "stream_cross_entropy",
+    "NGramLM", "as_corpus", "estimate_discounts", "stream_cross_entropy", "stream_losses",
 ]
 
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
@@ -841,6 +841,20 @@ def stream_cross_entropy(train_text: str, text: str, order: int, smoothing: str 
         >>> round(ce, 6), round(float(-np.log(0.75)) / 3, 6)  # b | a, a | b, b | a
         (0.095894, 0.095894)
     """
+    return float(stream_losses(train_text, text, order, smoothing).mean())
+
+
+def stream_losses(train_text: str, text: str, order: int, smoothing: str = "mkn") -> np.ndarray:
+    """The loss (nats) of each character of ``text[1:]``: what :func:`stream_cross_entropy` averages.
+
+    One loss per target, aligned with :func:`lmbook.metrics.stream_losses`, so an n-gram and
+    a neural model can be compared character by character (chapters 3 and 4).
+
+    Example:
+        >>> losses = stream_losses("abababab", "abab", order=2, smoothing="mle")
+        >>> len(losses), round(float(losses.max()), 4)    # b | a and b | a are certain; a | b is 3/4
+        (3, 0.2877)
+    """
     for name, value in (("train_text", train_text), ("text", text)):
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str (one stream of characters), "
@@ -855,4 +869,4 @@ def stream_cross_entropy(train_text: str, text: str, order: int, smoothing: str 
                          "and one stream has none; use one of "
                          + ", ".join(s for s in SMOOTHINGS if s != "interpolated"))
     logp, _ = NGramLM(order, smoothing).fit([train_text]).token_logprobs([text])
-    return float(-logp[1:-1].mean())  # drop the first character and the final </s>
+    return -logp[1:-1]  # drop the first character and the final </s>

@@ -86,11 +86,6 @@ def _check_name(name: str) -> RecurrentRecipe | GPTRecipe:
     return PRESETS[name]
 
 
-def _corpus_text(corpus: str, split: str) -> str:
-    load = data.load_tiny_shakespeare if corpus == "tiny_shakespeare" else data.peoples_daily_stream
-    return load(split)
-
-
 def card(name: str) -> dict:
     """The card of preset ``name`` (its JSON file), or raise if it has not been built.
 
@@ -114,6 +109,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _release_url(name: str, file_name: str) -> str:
+    """Where the published repository keeps preset ``name``'s file, at this package's version tag."""
+    return f"{REPOSITORY}/v{__version__}/lmbook/pretrained/{file_name}"
+
+
 def _weights_path(name: str, info: dict) -> Path:
     """The local weights file of ``name``, checked against the card's hash; fetched if absent."""
     path = PRETRAINED / info["weights"]["file"]
@@ -126,9 +126,8 @@ def _weights_path(name: str, info: dict) -> Path:
         return path
     # An installed package: the cards ship with it, the weights are fetched by hash.
     key = f"preset-{name}"
-    data.REGISTRY.setdefault(key, data.RemoteFile(
-        folder="presets", file_name=path.name, sha256=expected,
-        url=f"{REPOSITORY}/v{__version__}/lmbook/pretrained/{path.name}"))
+    data.REGISTRY[key] = data.RemoteFile(folder="presets", file_name=path.name, sha256=expected,
+                                         url=_release_url(name, path.name))
     try:
         return data.fetch(key)
     except data.DatasetUnavailableError as err:
@@ -152,9 +151,13 @@ class Preset:
     card: dict
     recipe: RecurrentRecipe | GPTRecipe
 
+    def losses(self, text: str) -> np.ndarray:
+        """The loss (nats) of each character of ``text[1:]``, given the text before it that fits."""
+        return _stream_losses(self.model, self.recipe, self.vocabulary.encode(text))
+
     def cross_entropy(self, text: str) -> float:
-        """Nats per character of ``text[1:]``, each given all of the text before it that fits."""
-        return _stream_loss(self.model, self.recipe, self.vocabulary.encode(text))
+        """Nats per character of ``text[1:]``: the mean of :meth:`losses`."""
+        return float(self.losses(text).mean())
 
     def generate(self, prompt: str, max_new_tokens: int, **sampling) -> np.ndarray:
         """Continue ``prompt``; ``sampling`` as :func:`lmbook.generate.generate` takes it."""
@@ -163,15 +166,20 @@ class Preset:
         return generate(self.model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
 
 
-def _stream_loss(model, spec, ids: np.ndarray) -> float:
+def _stream_losses(model, spec, ids: np.ndarray) -> np.ndarray:
     """The card's stream protocol: windows of ``seq_len`` for a GPT, one stateful pass otherwise."""
     from lmbook import metrics
 
     if isinstance(spec, GPTRecipe):
-        return metrics.stream_cross_entropy(model, ids, context=spec.seq_len)
+        return metrics.stream_losses(model, ids, context=spec.seq_len)
     reader = spec.build(model.get_layer("embedding").input_dim, stateful_batch_size=1)
     reader.set_weights(model.get_weights())
-    return metrics.stateful_cross_entropy(reader, ids)
+    return metrics.stateful_losses(reader, ids)
+
+
+def _stream_loss(model, spec, ids: np.ndarray) -> float:
+    """The mean of :func:`_stream_losses`."""
+    return float(_stream_losses(model, spec, ids).mean())
 
 
 def _nanogpt_block(spec) -> int:
@@ -307,21 +315,21 @@ def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path
     from lmbook.text import StreamBatches, WindowBatches
     from lmbook.training import compile_lm
 
-    stateful = isinstance(spec, RecurrentRecipe) and spec.stateful
-    keras.utils.set_random_seed(spec.seed)
-    model = spec.build(vocab_size, stateful_batch_size=spec.batch_size) if stateful else spec.build(vocab_size)
-    compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True)
-    batches = (StreamBatches if stateful else WindowBatches)(
-        train_ids, spec.batch_size, spec.seq_len, steps=save_every, seed=spec.seed)
     keras_dir, progress_path = backup / "keras", backup / "progress.json"
-    metadata = keras_dir / "training_metadata.json"
-    # The data continue where the backup stopped, as if the run had never been interrupted.
-    batches.epoch = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
     progress = (json.loads(progress_path.read_text()) if progress_path.is_file()
                 else {"name": name, "recipe": spec.as_dict(), "segments": []})
     if progress["recipe"] != spec.as_dict():
         raise RuntimeError(f"the backup in {backup} was made with another recipe for {name!r}: "
                            f"delete that folder to start again")
+    stateful = isinstance(spec, RecurrentRecipe) and spec.stateful
+    keras.utils.set_random_seed(spec.seed)
+    model = spec.build(vocab_size, spec.batch_size) if stateful else spec.build(vocab_size)
+    compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True)
+    batches = (StreamBatches if stateful else WindowBatches)(
+        train_ids, spec.batch_size, spec.seq_len, steps=save_every, seed=spec.seed)
+    metadata = keras_dir / "training_metadata.json"
+    # The data continue where the backup stopped, as if the run had never been interrupted.
+    batches.epoch = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
     done = [s for s in progress["segments"] if s["to_step"] > s["from_step"]]
     progress["segments"] = done                 # a segment that saved nothing is dropped
     elapsed = sum(s["wall_s"] for s in done)
@@ -340,14 +348,15 @@ def _evaluate(model, spec, vocab) -> dict:
     """The card's losses: stream and nanoGPT protocols, on validation and test, and the slice."""
     from lmbook.metrics import block_cross_entropy
 
-    loss = {}
+    loss, block = {}, _nanogpt_block(spec)
     for split in ("validation", "test"):
-        ids = vocab.encode(_corpus_text(spec.corpus, split))
+        ids = vocab.encode(data.character_stream(spec.corpus, split))
         loss[split] = {"stream": round(_stream_loss(model, spec, ids), 5),
-                       "nanogpt": round(block_cross_entropy(model, ids, _nanogpt_block(spec), NANOGPT_BLOCKS), 5)}
+                       "nanogpt": round(block_cross_entropy(model, ids, block, NANOGPT_BLOCKS), 5)}
     if spec.corpus == "tiny_shakespeare":   # nanoGPT's own split, for its published figures
-        ids = vocab.encode(_corpus_text(spec.corpus, data.NANOGPT_VALIDATION))
-        loss[data.NANOGPT_VALIDATION] = {"nanogpt": round(block_cross_entropy(model, ids, 256, NANOGPT_BLOCKS), 5)}
+        ids = vocab.encode(data.character_stream(spec.corpus, data.NANOGPT_VALIDATION))
+        loss[data.NANOGPT_VALIDATION] = {
+            "nanogpt": round(block_cross_entropy(model, ids, block, NANOGPT_BLOCKS), 5)}
     return loss
 
 
@@ -382,14 +391,14 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
 
     backup = PRETRAINED / ".backup" / name
     backup.mkdir(parents=True, exist_ok=True)
-    train_text = _corpus_text(spec.corpus, "train")
+    train_text = data.character_stream(spec.corpus, "train")
     vocab = Vocabulary.from_tokens(train_text)
     trained, progress = _train(name, spec, vocab.encode(train_text), len(vocab), backup, save_every)
 
     model = spec.build(len(vocab))              # the stateless form a preset loads as
     weights32 = [np.asarray(w) for w in trained.get_weights()]
     # float16 halves the file; keep it only if the validation stream loss moves by < 1e-3.
-    val_ids = vocab.encode(_corpus_text(spec.corpus, "validation"))
+    val_ids = vocab.encode(data.character_stream(spec.corpus, "validation"))
     model.set_weights(weights32)
     loss32 = _stream_loss(model, spec, val_ids)
     model.set_weights([w.astype("float16").astype("float32") for w in weights32])
@@ -403,7 +412,7 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
              **{f"w{i:03d}": w.astype(dtype) for i, w in enumerate(weights32)})
     weights_path = PRETRAINED / f"{name}.npz"
     _write_atomic(weights_path, buffer.getvalue())
-    slice_ids = vocab.encode(_corpus_text(spec.corpus, "validation")[:SLICE_CHARS])
+    slice_ids = vocab.encode(data.character_stream(spec.corpus, "validation")[:SLICE_CHARS])
     env = environment_info()
     info = {
         "name": name,
@@ -433,8 +442,11 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
         "created": _now(),
         "command": f"python -m lmbook.presets build {name}",
     }
-    _write_atomic(PRETRAINED / f"{name}.json", (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode())
+    card_text = json.dumps(info, indent=1, ensure_ascii=False) + "\n"
+    _write_atomic(PRETRAINED / f"{name}.json", card_text.encode())
     shutil.rmtree(backup)                       # the run is complete: its backup is no longer needed
+    if not any(backup.parent.iterdir()):
+        backup.parent.rmdir()
     keras.utils.clear_session()
     return info
 

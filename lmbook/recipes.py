@@ -1,7 +1,8 @@
 """Training recipes: every neural model's hyperparameters, in one place.
 
-Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``, :class:`RecurrentRecipe`) and
-chapter 4 (``notebooks/04_transformers.ipynb``, :class:`GPTRecipe`).
+Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``, :class:`RecurrentRecipe`),
+chapter 4 (``notebooks/04_transformers.ipynb``, :class:`GPTRecipe`) and chapter 5
+(``notebooks/05_chinese_segmentation.ipynb``, :class:`SegmenterRecipe`).
 
 A recipe is a frozen dataclass: the model's shape, its training schedule and its data.
 Each corpus has three named recipes per model kind, in the style of nanoGPT's
@@ -28,12 +29,12 @@ from dataclasses import dataclass, fields, replace
 import keras
 
 from lmbook.checks import check_int, check_rate
+from lmbook.data import CHARACTER_CORPORA
 
-__all__ = ["CORPORA", "RECIPES", "GPTRecipe", "RecurrentRecipe", "recipe"]
+__all__ = ["CORPORA", "RECIPES", "GPTRecipe", "RecurrentRecipe", "SegmenterRecipe", "recipe"]
 
-#: The corpora the character models train on (:func:`lmbook.data.load_tiny_shakespeare`,
-#: :func:`lmbook.data.peoples_daily_stream`).
-CORPORA = ("tiny_shakespeare", "peoples_daily")
+#: The corpora the character models train on (:func:`lmbook.data.character_stream`).
+CORPORA = CHARACTER_CORPORA
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,24 @@ class GPTRecipe(_Training):
         return gpt_lm(vocab_size, self.seq_len, self.d_model, self.num_heads, self.layers, self.dropout)
 
 
+@dataclass(frozen=True)
+class SegmenterRecipe(_Training):
+    """Chapter 5's BMES tagger (:func:`lmbook.segmenter.train_segmenter`) and its training.
+
+    Example:
+        >>> recipe("segmenter", "peoples_daily", "quick").units
+        24
+    """
+
+    cell: str = "gru"             # the bidirectional layer: "gru" or "lstm"
+    embedding_dim: int = 48       # character and bigram embeddings
+    dictionary_dim: int = 16      # the embedding of the six dictionary flags
+    projection_dim: int = 16      # the projection before the recurrent layer
+    units: int = 24               # per direction
+    bigram_min_count: int = 2     # rarer training bigrams share one id
+    folds: int = 10               # blocks of the closed-track dictionary's jackknife
+
+
 # --- Tiny Shakespeare, LSTM (chapter 3) ------------------------------------------------------
 _SHAKESPEARE_LSTM_QUICK = RecurrentRecipe(
     corpus="tiny_shakespeare",
@@ -208,6 +227,26 @@ _PEOPLES_DAILY_GPT_QUICK = replace(
 )
 _PEOPLES_DAILY_GPT_FULL = replace(_SHAKESPEARE_GPT_FULL, corpus="peoples_daily")
 
+# --- People's Daily, word segmentation (chapter 5) ------------------------------------------
+_SEGMENTER_QUICK = SegmenterRecipe(
+    corpus="peoples_daily",
+    cell="gru",
+    embedding_dim=48,
+    dictionary_dim=16,
+    projection_dim=16,
+    units=24,             # narrow on purpose: the recurrent layer is where inference time goes
+    dropout=0.2,
+    bigram_min_count=2,
+    folds=10,
+    batch_size=64,
+    seq_len=64,           # random 64-character windows of the concatenated sentences
+    steps=2500,           # under 4 minutes on the 2-core CPU (benchmarks/segmentation.py)
+    peak_lr=4e-3,
+    weight_decay=0.0,
+    seed=0,
+)
+_SEGMENTER_FULL = replace(_SEGMENTER_QUICK, dropout=0.3, steps=5000)  # twice as long, more dropout
+
 # --- The presets (lmbook.presets): sized for about two hours of one CPU thread each ----------
 _PEOPLES_DAILY_GRU_PRESET = replace(
     _PEOPLES_DAILY_GRU_QUICK,
@@ -238,11 +277,13 @@ RECIPES = {
     ("gpt", "peoples_daily", "quick"): _PEOPLES_DAILY_GPT_QUICK,
     ("gpt", "peoples_daily", "full"): _PEOPLES_DAILY_GPT_FULL,
     ("gpt", "peoples_daily", "preset"): _PEOPLES_DAILY_GPT_PRESET,
+    ("segmenter", "peoples_daily", "quick"): _SEGMENTER_QUICK,
+    ("segmenter", "peoples_daily", "full"): _SEGMENTER_FULL,
 }
 
 
-def recipe(model: str, corpus: str, mode: str) -> RecurrentRecipe | GPTRecipe:
-    """The recipe for ``model`` (``"lstm"``, ``"gru"``, ``"gpt"``) on ``corpus`` in ``mode``.
+def recipe(model: str, corpus: str, mode: str) -> RecurrentRecipe | GPTRecipe | SegmenterRecipe:
+    """The recipe for ``model`` (``"lstm"``, ``"gru"``, ``"gpt"``, ``"segmenter"``) on ``corpus`` in ``mode``.
 
     Raises:
         KeyError: naming the known ``(model, corpus, mode)`` triples.

@@ -38,12 +38,13 @@ import keras
 import numpy as np
 
 from lmbook.checks import check_int
-from lmbook.config import MODES, Settings
+from lmbook.config import MODES
+from lmbook.recipes import SegmenterRecipe, recipe
 from lmbook.segment import END, TAGS, best_paths, normalize, to_bmes
 from lmbook.text import Vocabulary
 from lmbook.training import compile_lm, fit_windows
 
-__all__ = ["SEGMENTER", "WORD_LENGTHS", "HashIndex", "Segmenter", "codes", "dictionary_flags", "jieba_words",
+__all__ = ["WORD_LENGTHS", "HashIndex", "Segmenter", "codes", "dictionary_flags", "jieba_words",
            "load_segmenter", "rolling_hashes", "train_segmenter"]
 
 #: Dictionary words of these lengths give each character its dictionary feature (see
@@ -53,14 +54,6 @@ _HASH = np.uint64(0x9E3779B97F4A7C15)      # an odd 64-bit multiplier for rollin
 # After normalisation, clause-final marks (a cut after one, unless a digit follows: "1,000").
 _CLAUSE_MARKS = np.array([ord(c) for c in ",;:!?。、"])
 
-# Each setting is (quick, full).  Quick trains in under 4 minutes on a 2-core CPU, full in
-# about twice that (no GPU needed): the same network, trained twice as long with more dropout.
-# The recurrent layer is narrow on purpose: it is where inference time goes.  folds: the
-# blocks of the closed-track dictionary feature's jackknife (see train_segmenter).
-SEGMENTER = dict(cell=("gru", "gru"), embedding_dim=(48, 48), dictionary_dim=(16, 16),
-                 projection_dim=(16, 16), units=(24, 24), dropout=(0.2, 0.3), bigram_min_count=(2, 2),
-                 batch_size=(64, 64), seq_len=(64, 64), steps=(2500, 5000), peak_lr=(4e-3, 4e-3),
-                 folds=(10, 10))
 
 
 def codes(text: str) -> np.ndarray:
@@ -224,7 +217,7 @@ def _held_out_flags(texts: Sequence[str], words: Sequence[Sequence[str]], folds:
     return np.concatenate(out)
 
 
-def _tagger(n_chars: int, n_bigrams: int, s: Settings, dictionary: bool) -> keras.Model:
+def _tagger(n_chars: int, n_bigrams: int, s: SegmenterRecipe, dictionary: bool) -> keras.Model:
     """Character and bigram embeddings (and, with ``dictionary``, the dictionary flags'
     embedding) → a linear projection → bidirectional GRU or LSTM → 4 tag logits.  The
     projection runs once over all positions, so the recurrent layer's own input matrix,
@@ -405,9 +398,10 @@ def train_segmenter(
 
     Args:
         sentences: the training sentences, each a list of words.
-        mode: ``"quick"`` (under 4 minutes on a 2-core CPU) or ``"full"``.
+        mode: ``"quick"`` (under 4 minutes on a 2-core CPU) or ``"full"``: the recipe
+            ``lmbook.recipes.recipe("segmenter", "peoples_daily", mode)``.
         seed: random seed for initialisation and batches.
-        steps: override the number of training steps of the mode.
+        steps: override the recipe's number of training steps.
         verbose: Keras ``fit`` verbosity.
         dictionary: ``None`` (default, closed track): the training words, jackknifed; a
             list of words, e.g. :func:`jieba_words` (open track): an external dictionary,
@@ -428,7 +422,7 @@ def train_segmenter(
         raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
     if isinstance(dictionary, str):
         raise TypeError("dictionary must be a list of words, not one string")
-    s = Settings(mode=mode, **SEGMENTER)
+    s = recipe("segmenter", "peoples_daily", mode)
     steps = s.steps if steps is None else check_int("steps", steps, minimum=1)
     seed = check_int("seed", seed)
     normalized = [[normalize(w) for w in words] for words in sentences]

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import char_lm  # noqa: E402  (a script folder, put on the path above)
 
-PAIRS = char_lm.SETTINGS["gru", "peoples_daily"]
+SPEC = char_lm.benchmark_recipe("gru", "peoples_daily", "quick")
 
 
 @pytest.fixture
@@ -26,12 +26,13 @@ def parser():
     ("tie_embeddings=False", ("tie_embeddings", False)),
 ])
 def test_set_parses_a_setting(item, expected, parser):
-    name, value = char_lm.parse_setting(item, PAIRS, parser)
+    name, value = char_lm.parse_setting(item, SPEC, parser)
     assert (name, value) == expected and type(value) is type(expected[1])
 
 
 @pytest.mark.parametrize("item, message", [
-    ("bogus=3", "NAME one of units, layers"),
+    ("bogus=3", "NAME one of batch_size, seq_len, steps"),
+    ("corpus='x'", "NAME one of batch_size"),               # --corpus chooses it
     ("units", "expects NAME=VALUE"),
     ("units=x", "--set units: expected a value of type int"),
     ("units=1.5", "--set units: expected a value of type int"),
@@ -39,7 +40,7 @@ def test_set_parses_a_setting(item, expected, parser):
 ])
 def test_set_rejects_bad_input_by_name(item, message, parser, capsys):
     with pytest.raises(SystemExit):
-        char_lm.parse_setting(item, PAIRS, parser)
+        char_lm.parse_setting(item, SPEC, parser)
     assert message in capsys.readouterr().err
 
 
@@ -50,6 +51,16 @@ def test_bad_step_count_is_a_usage_error_whichever_flag_sets_it(flag, capsys):
     steps = flag[-1].removeprefix("steps=")
     expected = f"steps must be a multiple of 10 (training runs in 10 epochs), got {steps}"
     assert expected in capsys.readouterr().err
+
+
+def test_the_benchmark_trains_the_recipes_of_lmbook_recipes():
+    from dataclasses import replace
+
+    from lmbook.recipes import recipe
+
+    assert char_lm.benchmark_recipe("gpt", "peoples_daily", "full") is recipe("gpt", "peoples_daily", "full")
+    assert char_lm.benchmark_recipe("gru", "tiny_shakespeare", "quick") == replace(
+        recipe("lstm", "tiny_shakespeare", "quick"), cell="gru")
 
 
 # benchmarks/segmentation.py: interleaved timing and its command line.
@@ -82,3 +93,16 @@ def test_segmentation_command_line_errors(argv, message, capsys):
 def test_segmentation_defaults_to_the_closed_track():
     args = segmentation.parse_args([])
     assert (args.mode, args.dictionary, args.rounds, args.steps) == ("quick", "none", 5, None)
+
+
+# benchmarks/presets.py: its command line.
+import presets as presets_benchmark  # noqa: E402  (a script folder, put on the path above)
+
+
+def test_the_presets_benchmark_names_its_bars_and_refuses_unknown_names(capsys):
+    from lmbook.presets import PRESETS
+
+    assert set(presets_benchmark.BARS) >= set(PRESETS)
+    with pytest.raises(SystemExit):
+        presets_benchmark.main(["nope"])
+    assert "unknown preset nope; known: peoples-daily-gpt" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook.metrics import bits, stateful_cross_entropy, stream_cross_entropy
+from lmbook.metrics import bits, stateful_cross_entropy, stateful_losses, stream_cross_entropy, stream_losses
 from lmbook.models import gpt_lm, recurrent_lm
 
 
@@ -25,6 +25,8 @@ def test_bigram_stream_loss_is_exact(n, context, stride):
     exact = -logp[ids[:-1], ids[1:]].mean()
     got = stream_cross_entropy(bigram_model(table), ids, context=context, stride=stride, batch_size=3)
     assert got == pytest.approx(exact, rel=1e-5)
+    each = stream_losses(bigram_model(table), ids, context=context, stride=stride, batch_size=3)
+    np.testing.assert_allclose(each, -logp[ids[:-1], ids[1:]], rtol=1e-5)     # in stream order
 
 
 def test_context_is_used():
@@ -57,14 +59,15 @@ def test_stateful_scoring_reads_each_piece_with_its_history(n, chunk):
     stateful.set_weights(stateless.get_weights())
     ids = rng.integers(0, 5, n)
     length = -(-(n - 1) // 3)                     # 3 pieces, each scoring `length` targets
-    total = 0.0
+    expected = []
     for b in range(3):                            # the stateless model reads each piece whole
         piece = ids[b * length: (b + 1) * length + 1]
         logits = keras.ops.convert_to_numpy(stateless(piece[None, :-1])).astype(np.float64)[0]
         logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-        total -= logp[np.arange(len(piece) - 1), piece[1:]].sum()
+        expected.extend(-logp[np.arange(len(piece) - 1), piece[1:]])
+    np.testing.assert_allclose(stateful_losses(stateful, ids, chunk=chunk), expected, rtol=1e-5)
     got = stateful_cross_entropy(stateful, ids, chunk=chunk)
-    assert got == pytest.approx(total / (n - 1), rel=1e-5)
+    assert got == pytest.approx(np.mean(expected), rel=1e-5)
     assert stateful_cross_entropy(stateful, ids, chunk=chunk) == pytest.approx(got, rel=1e-6)  # state reset
 
 

@@ -19,6 +19,7 @@ from lmbook.ngram import (
     NGramLM,
     estimate_discounts,
     stream_cross_entropy,
+    stream_losses,
 )
 
 SHARED = Path(__file__).parents[1].parent / "shared"
@@ -344,8 +345,9 @@ def test_stream_cross_entropy_by_counting():
     after = Counter()
     for (a, _), c in pairs.items():
         after[a] += c
-    want = -np.mean([math.log(pairs[a, b] / after[a]) for a, b in zip(text, text[1:])])
-    assert stream_cross_entropy(train_text, text, 2, "mle") == pytest.approx(want, rel=1e-12)
+    each = [-math.log(pairs[a, b] / after[a]) for a, b in zip(text, text[1:])]
+    assert stream_cross_entropy(train_text, text, 2, "mle") == pytest.approx(np.mean(each), rel=1e-12)
+    np.testing.assert_allclose(stream_losses(train_text, text, 2, "mle"), each, rtol=1e-12)
 
 
 def test_stream_cross_entropy_errors():

@@ -1,0 +1,51 @@
+"""lmbook.evaluation: bootstrap intervals, checked against their definition, and their errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lmbook.evaluation import Interval, bootstrap_ci, stream_difference
+
+
+def test_bootstrap_ci_is_the_percentile_interval_of_resampled_rows():
+    x = np.random.default_rng(3).normal(size=50)
+    got = bootstrap_ci(np.mean, x, n=500, seed=7)
+    picks = np.random.default_rng(7).integers(0, 50, size=(500, 50))
+    stats = x[picks].mean(axis=1)
+    assert got == Interval(float(x.mean()), *np.quantile(stats, [0.025, 0.975]))
+    assert got.low < got.estimate < got.high
+
+
+def test_a_wider_level_gives_a_wider_interval_and_the_seed_repeats():
+    x = np.random.default_rng(0).normal(size=40)
+    narrow, wide = bootstrap_ci(np.mean, x, level=0.5), bootstrap_ci(np.mean, x, level=0.99)
+    assert wide.low < narrow.low < narrow.high < wide.high
+    assert bootstrap_ci(np.mean, x, seed=1) == bootstrap_ci(np.mean, x, seed=1)
+
+
+def test_stream_difference_sees_a_real_gap_and_not_noise():
+    rng = np.random.default_rng(0)
+    b = rng.exponential(size=64_000)
+    better = stream_difference(b - 0.05, b)
+    assert better.estimate == pytest.approx(-0.05) and better.high < 0 and better.excludes_zero()
+    same = stream_difference(b + rng.normal(scale=0.5, size=b.size), b)
+    assert same.low < 0 < same.high and not same.excludes_zero()
+
+
+def test_stream_difference_weights_blocks_by_their_length():
+    a, b = np.arange(10.0), np.zeros(10)
+    assert stream_difference(a, b, blocks=3).estimate == pytest.approx(4.5)   # blocks of 4, 3, 3
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: bootstrap_ci(np.mean), "at least one column"),
+    (lambda: bootstrap_ci(np.mean, [1, 2], [1]), r"equally long, got lengths \[2, 1\]"),
+    (lambda: bootstrap_ci(np.mean, [1, 2], level=1.0), r"level must be a number in \(0.0, 1.0\)"),
+    (lambda: bootstrap_ci(np.mean, [1, 2], n=0), "n must be an integer >= 1, got 0"),
+    (lambda: stream_difference(np.zeros(5), np.zeros(4)), r"same targets, got shapes \(5,\) and \(4,\)"),
+    (lambda: stream_difference(np.zeros(5), np.zeros(5), blocks=6), "blocks must be an integer"),
+])
+def test_bad_arguments_name_themselves(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
