@@ -13,12 +13,17 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.ngram` — n-gram models with smoothing, ARPA export (chapter 2);
 - :mod:`lmbook.models` — recurrent (chapter 3) and GPT (chapter 4) language models;
 - :mod:`lmbook.generate` — sampling: greedy, temperature, top-k, top-p (chapter 3);
-- :mod:`lmbook.metrics` — cross-entropy over a whole token stream (chapter 3);
+- :mod:`lmbook.metrics` — cross-entropy over a whole token stream, and nanoGPT's block
+  protocol (chapter 3);
 - :mod:`lmbook.training` — the shared training recipe: schedule, optimiser, batches (chapter 3);
+- :mod:`lmbook.recipes` — every model's hyperparameters, quick, full and preset (chapters 3-5);
+- :mod:`lmbook.presets` — small models trained by this repository's command, loaded by name
+  (chapters 3 and 4);
 - :mod:`lmbook.transformer` — attention, masks, positions, decoder blocks (chapter 4);
 - :mod:`lmbook.segment` — segmentation by hand: evaluation, maximum matching, BMES, Viterbi
   (chapter 5);
-- :mod:`lmbook.segmenter` — the trained Chinese word segmenter (chapter 5).
+- :mod:`lmbook.segmenter` — the trained Chinese word segmenter (chapter 5);
+- :mod:`lmbook.evaluation` — bootstrap intervals (chapter 7; used from chapter 3 on).
 """
 
 from importlib import metadata

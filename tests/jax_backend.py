@@ -23,6 +23,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
         raise pytest.UsageError(f"jax_backend must run before {' and '.join(loaded)} is imported; "
                                 "load it with -p jax_backend")
     os.environ["KERAS_BACKEND"] = "jax"
+    os.environ.setdefault("JAX_NUM_CPU_DEVICES", "8")   # lmbook.parallel's tests, as Keras's own CI
     sys.modules["tensorflow"] = None          # `import tensorflow` now raises ImportError
 
 

@@ -1,0 +1,114 @@
+"""lmbook.parallel: the arithmetic against hand counts, and (under JAX, with 8 simulated devices)
+distributed training against one device."""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import numpy as np
+import pytest
+
+from lmbook import parallel
+from lmbook.models import gpt_lm
+
+GPT = dict(vocab_size=16, seq_len=8, d_model=16, num_heads=4, layers=1)
+needs_devices = pytest.mark.skipif(
+    keras.backend.backend() != "jax" or len(keras.distribution.list_devices()) < 8,
+    reason="keras.distribution runs under JAX with 8 simulated devices: make test-jax")
+
+
+@pytest.mark.parametrize("strategy, params, grads, optimizer", [
+    ("dp", 2, 2, 12), ("zero1", 2, 2, 12 / 4), ("zero2", 2, 2 / 4, 12 / 4),
+    ("zero3", 2 / 4, 2 / 4, 12 / 4), ("tp", 2 / 4, 2 / 4, 12 / 4)])
+def test_training_memory_counts_16_bytes_per_parameter_and_shards_them(strategy, params, grads, optimizer):
+    got = parallel.training_memory(1000, n_devices=4, strategy=strategy)
+    assert got == {"params": params * 1000, "grads": grads * 1000, "optimizer": optimizer * 1000,
+                   "total": (params + grads + optimizer) * 1000}
+
+
+@pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
+def test_flops_per_token_is_6n_plus_attention(layers_from):
+    gpt = gpt_lm(**GPT, layers_from=layers_from)
+    d, T, L, V = 16, 8, 1, 16
+    matrices = V * d + L * (12 * d * d + 13 * d) + 2 * d      # tied embedding once, blocks, final norm
+    assert parallel.flops_per_token(gpt, T) == 6 * matrices + 12 * L * d * T
+
+
+def test_mfu_and_peaks():
+    assert parallel.mfu(2e4, 3e9, 1e15) == pytest.approx(0.06)
+    assert parallel.peak_flops("NVIDIA H100 PCIe").flops == 756e12
+    assert parallel.peak_flops("NVIDIA H100 80GB HBM3") is parallel.PEAK_FLOPS["H100 SXM"]
+    assert parallel.peak_flops("NVIDIA L40S") is None and parallel.peak_flops("NVIDIA L4").flops == 121e12
+    assert parallel.peak_flops("TPU v5 lite") is parallel.PEAK_FLOPS["TPU v5e"]
+    assert all(peak.source and peak.precision in ("bf16", "fp16") for peak in parallel.PEAK_FLOPS.values())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: parallel.training_memory(10, 4, "zero4"), "strategy must be one of dp, zero1"),
+    (lambda: parallel.training_memory(0, 4, "dp"), "n_params must be an integer >= 1, got 0"),
+    (lambda: parallel.training_memory(10, -1, "dp"), "n_devices must be an integer >= 1, got -1"),
+    (lambda: parallel.mfu(0, 1e9, 1e15), "tokens_per_s must be"),
+    (lambda: parallel.flops_per_token(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), 8),
+     "has no decoder blocks"),
+    (lambda: parallel.gpt_layout(num_heads=6, d_model=48, hidden_dim=192, model_size=4),
+     "num_heads=6 is not divisible by the model axis"),
+])
+def test_bad_arguments_name_themselves(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --- Under JAX, with 8 simulated devices --------------------------------------------------------
+
+
+def three_steps(distribution=None):
+    """Losses of 3 training steps of the small GPT, from fixed weights and batches."""
+    keras.utils.set_random_seed(0)
+    weights = gpt_lm(**GPT).get_weights()
+    batches = np.random.default_rng(0).integers(0, 16, size=(3, 16, 9))
+    with distribution.scope() if distribution else contextlib.nullcontext():
+        model = gpt_lm(**GPT)
+        model.set_weights(weights)
+        model.compile(keras.optimizers.Adam(1e-2),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return [float(model.train_on_batch(b[:, :-1], b[:, 1:])) for b in batches]
+
+
+@needs_devices
+def test_simulated_devices_exist_and_cannot_change_once_running():
+    assert len(parallel.simulate_devices(8)) == 8                 # what the JAX run set up
+    with pytest.raises(RuntimeError, match=r"already initialised with 8 CPU device\(s\): restart"):
+        parallel.simulate_devices(4)
+
+
+@needs_devices
+def test_data_parallel_loss_equals_one_device():
+    np.testing.assert_allclose(three_steps(parallel.data_parallel()), three_steps(), rtol=1e-5)
+
+
+@needs_devices
+def test_model_parallel_loss_equals_one_device():
+    distribution = parallel.model_parallel(gpt_lm(**GPT), (2, 4))
+    with distribution.scope():
+        sharded = gpt_lm(**GPT)
+    kernel = next(v for v in sharded.weights if v.path.endswith("attention/query/kernel"))
+    assert tuple(kernel.value.sharding.spec) == (None, "model", None)  # whole heads per device
+    np.testing.assert_allclose(three_steps(distribution), three_steps(), rtol=1e-5)
+
+
+@needs_devices
+def test_distribution_errors_name_their_arguments():
+    with pytest.raises(ValueError, match=r"product is the number of devices, 8; got \(2, 2\)"):
+        parallel.model_parallel(gpt_lm(**GPT), (2, 2))
+    with pytest.raises(ValueError, match="num_heads=4 is not divisible by the model axis"):
+        parallel.model_parallel(gpt_lm(**GPT), (1, 8))
+    with pytest.raises(ValueError, match="batch_size=12 is not divisible by the 8 replicas"):
+        parallel.replica_batch_size(parallel.data_parallel(), 12)
+    assert parallel.replica_batch_size(parallel.model_parallel(gpt_lm(**GPT), (2, 4)), 12) == 6
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="the TensorFlow backend's message")
+def test_keras_distribution_on_tensorflow_says_to_use_jax():
+    with pytest.raises(RuntimeError, match="keras.distribution needs the JAX backend"):
+        parallel.data_parallel()
