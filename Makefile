@@ -30,11 +30,14 @@ test: install
 
 # The backend-agnostic modules' tests and doctests, a second time: KERAS_BACKEND=jax in a process
 # where `import tensorflow` fails (tests/jax_backend.py), as on a GPU machine without TensorFlow.
-# pytest exits 5 when it collects no test, and make then fails too.
+# It runs with 8 simulated CPU devices, for lmbook.parallel's distributed tests.
+# pytest exits 5 when it collects no test, and make then fails too.  Then the GPU suite's smoke
+# run: its code path for a few steps on this CPU, TensorFlow blocked.
 JAX_MODULES := models transformer training generate metrics text recipes presets parallel
 test-jax: install
 	PYTHONPATH=tests $(PY) -m pytest -p jax_backend --doctest-modules \
 		$(JAX_MODULES:%=tests/test_%.py) $(JAX_MODULES:%=lmbook/%.py)
+	$(PY) benchmarks/gpu_suite.py --smoke
 
 book: install
 	rm -rf _build/html

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lmbook.checks import check_int
 
-__all__ = ["cpu_model", "cpu_threads", "device_name", "environment_info", "setup_notebook"]
+__all__ = ["cpu_model", "cpu_threads", "device_name", "environment_info", "git_commit", "setup_notebook"]
 
 PACKAGES = ("lmbook", "keras", "keras-hub", "tensorflow", "jax", "numpy", "jieba", "matplotlib")
 
@@ -134,6 +134,29 @@ def device_name() -> str:
         return kind.upper()
     threads = cpu_threads()
     return f"{cpu_model()}, {threads} thread{'s' if threads != 1 else ''}"
+
+
+def git_commit() -> str:
+    """The commit of the lmbook checkout this code runs from, ``+dirty`` if tracked files differ.
+
+    ``"unknown"`` outside a git checkout (an installed package).  Recorded on preset cards
+    and benchmark results, so every figure names the code that made it.
+
+    Example:
+        >>> git_commit()                                  # doctest: +SKIP
+        '4013148e...+dirty'
+    """
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def environment_info() -> dict:

@@ -40,7 +40,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from lmbook import __version__, data
+from lmbook.notebook import git_commit
 from lmbook.recipes import GPTRecipe, RecurrentRecipe, recipe
 
 __all__ = ["PRESETS", "Preset", "PresetFileError", "build", "card", "load", "table"]
@@ -244,21 +244,6 @@ def table() -> str:
 # --- Building ---------------------------------------------------------------------------------
 
 
-def _git(*args: str) -> str:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
-def _commit() -> str:
-    """This checkout's commit, with ``+dirty`` when tracked files differ from it."""
-    commit = _git("rev-parse", "HEAD") or "unknown"
-    return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
-
-
 def _write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a temporary file, so no half-written file remains."""
     tmp = path.with_name(path.name + ".tmp")
@@ -274,7 +259,7 @@ def _progress_callback(progress_path: Path, progress: dict, spec, start: float):
     class Progress(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.done = _steps(self.model)
-            progress["segments"].append({"commit": _commit(), "started": _now(), "from_step": self.done,
+            progress["segments"].append({"commit": git_commit(), "started": _now(), "from_step": self.done,
                                          "to_step": self.done, "wall_s": 0.0})
             self.bar = tqdm(total=spec.steps, initial=self.done, unit="step", mininterval=10,
                             desc=progress["name"], dynamic_ncols=True)

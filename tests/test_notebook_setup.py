@@ -113,3 +113,11 @@ def test_a_gpu_is_named_by_the_backend_and_counted(monkeypatch):
     assert notebook.device_name() == "4 × TPU v4"
     monkeypatch.setitem(sys.modules, "jax", fake_jax())
     assert notebook.device_name() == "GPU"
+
+
+def test_git_commit_names_this_checkout():
+    import re
+
+    from lmbook.notebook import git_commit
+
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", git_commit())
