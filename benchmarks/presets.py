@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import _local  # noqa: F401  (this tree's lmbook, the local data copy)
 
-from lmbook import data, ngram, presets
-from lmbook.evaluation import stream_difference
+from lmbook import data, presets
 
 
 @dataclass(frozen=True)
@@ -46,21 +45,18 @@ BARS = {
 def check(name: str) -> bool:
     """Measure preset ``name`` against the n-gram; print the figures; return whether the bar is met."""
     bar = BARS[name]
-    preset = presets.load(name)
-    corpus = preset.recipe.corpus
-    train, validation = (data.character_stream(corpus, split) for split in ("train", "validation"))
-    ours = preset.losses(validation)
-    theirs = ngram.stream_losses(train, validation, bar.order)
-    diff = stream_difference(ours, theirs)
+    row = presets.against_ngram(name, bar.order)
+    diff = row["difference"]
     met = diff.high < 0 and diff.estimate <= -bar.margin
-    moonshot = ours.mean() <= theirs.mean() + math.log(0.75)
-    print(f"{name}: {ours.mean():.4f} nats/char against the MKN {bar.order}-gram's {theirs.mean():.4f}; "
+    moonshot = row["preset"] <= row["ngram"] + math.log(0.75)
+    print(f"{name}: {row['preset']:.4f} nats/char against the MKN {bar.order}-gram's {row['ngram']:.4f}; "
           f"difference {diff.estimate:+.4f} [{diff.low:+.4f}, {diff.high:+.4f}] "
           f"-> bar {'met' if met else 'MISSED'} (needs < 0 and <= {-bar.margin:+.2f}); "
           f"0.75 x the n-gram's perplexity: {'reached' if moonshot else 'not reached'}")
     if bar.nanogpt_goal is not None:
-        figure = preset.card["loss"][data.NANOGPT_VALIDATION]["nanogpt"]
-        print(f"  nanoGPT protocol on its split (card): {figure:.4f}; goal <= {bar.nanogpt_goal}: "
+        text = data.character_stream("tiny_shakespeare", data.NANOGPT_VALIDATION)
+        figure = presets.load(name).nanogpt_loss(text)
+        print(f"  nanoGPT's protocol on its split: {figure:.4f}; goal <= {bar.nanogpt_goal}: "
               f"{'reached' if figure <= bar.nanogpt_goal else 'not reached'}")
     return met
 

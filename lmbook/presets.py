@@ -51,7 +51,7 @@ from lmbook import __version__, data
 from lmbook.notebook import git_commit
 from lmbook.recipes import GPTRecipe, RecurrentRecipe, recipe
 
-__all__ = ["PRESETS", "Preset", "PresetFileError", "build", "card", "load", "table"]
+__all__ = ["PRESETS", "Preset", "PresetFileError", "against_ngram", "build", "card", "load", "table"]
 
 #: The presets, by name: the recipe each is trained with.
 PRESETS: dict[str, RecurrentRecipe | GPTRecipe] = {
@@ -159,6 +159,15 @@ class Preset:
         """Nats per character of ``text[1:]``: the mean of :meth:`losses`."""
         return float(self.losses(text).mean())
 
+    def nanogpt_loss(self, text: str) -> float:
+        """nanoGPT's protocol on ``text``: :data:`NANOGPT_BLOCKS` random blocks, each read cold
+        (:func:`lmbook.metrics.block_cross_entropy`), as long as a GPT's window, or 256
+        characters (nanoGPT's) for a recurrent model."""
+        from lmbook.metrics import block_cross_entropy
+
+        block = self.recipe.seq_len if isinstance(self.recipe, GPTRecipe) else 256
+        return block_cross_entropy(self.model, self.vocabulary.encode(text), block, NANOGPT_BLOCKS)
+
     def generate(self, prompt: str, max_new_tokens: int, **sampling) -> np.ndarray:
         """Continue ``prompt``; ``sampling`` as :func:`lmbook.generate.generate` takes it."""
         from lmbook.generate import generate
@@ -180,11 +189,6 @@ def _stream_losses(model, spec, ids: np.ndarray) -> np.ndarray:
 def _stream_loss(model, spec, ids: np.ndarray) -> float:
     """The mean of :func:`_stream_losses`."""
     return float(_stream_losses(model, spec, ids).mean())
-
-
-def _nanogpt_block(spec) -> int:
-    """nanoGPT's evaluation block: a GPT's window; 256 (its baby GPT's) for a recurrent model."""
-    return spec.seq_len if isinstance(spec, GPTRecipe) else 256
 
 
 def _restore(spec, arrays) -> tuple:
@@ -217,6 +221,29 @@ def load(name: str) -> Preset:
     with np.load(_weights_path(name, info), allow_pickle=False) as arrays:
         model, vocabulary = _restore(spec, arrays)
     return Preset(name, model, vocabulary, info, spec)
+
+
+def against_ngram(name: str, order: int, smoothing: str = "mkn") -> dict:
+    """Preset ``name`` against an n-gram of its training text, on the same validation stream.
+
+    Returns the two mean losses (nats per character) and their difference (preset minus
+    n-gram) with a bootstrap 95% interval over 64 contiguous blocks
+    (:func:`lmbook.evaluation.stream_difference`): a negative interval means the preset wins.
+
+    Example:
+        >>> row = against_ngram("peoples-daily-gpt", order=6)     # doctest: +SKIP
+        >>> row["difference"].high < 0                             # doctest: +SKIP
+        True
+    """
+    from lmbook import ngram
+    from lmbook.evaluation import stream_difference
+
+    preset = load(name)
+    train, validation = (data.character_stream(preset.recipe.corpus, s) for s in ("train", "validation"))
+    ours = preset.losses(validation)
+    theirs = ngram.stream_losses(train, validation, order, smoothing)
+    return {"preset": float(ours.mean()), "ngram": float(theirs.mean()),
+            "difference": stream_difference(ours, theirs)}
 
 
 def table() -> str:
@@ -329,19 +356,16 @@ def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path
     return model, progress
 
 
-def _evaluate(model, spec, vocab) -> dict:
-    """The card's losses: stream and nanoGPT protocols, on validation and test, and the slice."""
-    from lmbook.metrics import block_cross_entropy
-
-    loss, block = {}, _nanogpt_block(spec)
+def _evaluate(preset: Preset) -> dict:
+    """The card's losses: stream and nanoGPT protocols, on validation and test."""
+    loss = {}
     for split in ("validation", "test"):
-        ids = vocab.encode(data.character_stream(spec.corpus, split))
-        loss[split] = {"stream": round(_stream_loss(model, spec, ids), 5),
-                       "nanogpt": round(block_cross_entropy(model, ids, block, NANOGPT_BLOCKS), 5)}
-    if spec.corpus == "tiny_shakespeare":   # nanoGPT's own split, for its published figures
-        ids = vocab.encode(data.character_stream(spec.corpus, data.NANOGPT_VALIDATION))
-        loss[data.NANOGPT_VALIDATION] = {
-            "nanogpt": round(block_cross_entropy(model, ids, block, NANOGPT_BLOCKS), 5)}
+        text = data.character_stream(preset.recipe.corpus, split)
+        loss[split] = {"stream": round(preset.cross_entropy(text), 5),
+                       "nanogpt": round(preset.nanogpt_loss(text), 5)}
+    if preset.recipe.corpus == "tiny_shakespeare":   # nanoGPT's own split, for its published figures
+        text = data.character_stream(preset.recipe.corpus, data.NANOGPT_VALIDATION)
+        loss[data.NANOGPT_VALIDATION] = {"nanogpt": round(preset.nanogpt_loss(text), 5)}
     return loss
 
 
@@ -390,7 +414,7 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
     half = abs(_stream_loss(model, spec, val_ids) - loss32) < 1e-3
     if not half:
         model.set_weights(weights32)
-    loss = _evaluate(model, spec, vocab)
+    loss = _evaluate(Preset(name, model, vocab, {}, spec))
     dtype = "float16" if half else "float32"
     buffer = io.BytesIO()
     np.savez(buffer, vocabulary=np.array(vocab.tokens),
