@@ -48,9 +48,17 @@ def _log_probs(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """The model's next-token log-probabilities for ids ``x``, in float64.
 
     ``predict_on_batch`` runs the model as a compiled function: a recurrent layer's loop over
-    time steps is then ten times faster than in an eager call.
+    time steps is then ten times faster than in an eager call.  Under JAX that compiled step is a
+    pure function that does not keep a stateful layer's new state, so a stateful model is called
+    directly there.
     """
-    logits = keras.ops.convert_to_numpy(model.predict_on_batch(x.astype("int32"))).astype(np.float64)
+    x = x.astype("int32")
+    stateful = any(getattr(layer, "stateful", False) for layer in model.layers)
+    if stateful and keras.backend.backend() != "tensorflow":
+        logits = model(x, training=False)
+    else:
+        logits = model.predict_on_batch(x)
+    logits = keras.ops.convert_to_numpy(logits).astype(np.float64)
     logits -= logits.max(-1, keepdims=True)
     return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
 
