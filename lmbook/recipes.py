@@ -247,12 +247,12 @@ _SEGMENTER_QUICK = SegmenterRecipe(
 )
 _SEGMENTER_FULL = replace(_SEGMENTER_QUICK, dropout=0.3, steps=5000)  # twice as long, more dropout
 
-# --- The presets (lmbook.presets): sized for about two hours of one CPU thread each ----------
+# --- The presets (lmbook.presets): sized for under two hours of one CPU thread each ----------
 _PEOPLES_DAILY_GRU_PRESET = replace(
     _PEOPLES_DAILY_GRU_QUICK,
-    units=768,            # twice the quick width: 3.7M parameters, 2.7k characters/s on one thread
+    units=768,            # twice the quick width: 3.7M parameters, 1.9k characters/s on one thread
     dropout=0.2,          # 12M characters are about 7 passes over the 1.7M of training text
-    steps=3000,           # 12.3M characters: about 80 minutes of one CPU thread
+    steps=3000,           # 12.3M characters: 107 minutes of one CPU thread (its card)
     peak_lr=5e-3,         # half the quick rate for a model twice as wide
 )
 _PEOPLES_DAILY_GPT_PRESET = replace(
@@ -261,7 +261,7 @@ _PEOPLES_DAILY_GPT_PRESET = replace(
     dropout=0.1,          # about 7 passes over the training text
     batch_size=32,
     seq_len=128,          # a window of about 80 words
-    steps=3000,           # 12.3M characters: about 80 minutes of one CPU thread
+    steps=3000,           # 12.3M characters: 91 minutes of one CPU thread (its card)
     peak_lr=1e-3,         # nanoGPT's rate for its baby GPT
 )
 
