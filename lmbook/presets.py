@@ -26,7 +26,7 @@ backs up at its end (``save_freq="epoch"``), which loses at most ``save_every`` 
 
 Example:
     >>> sorted(PRESETS)
-    ['peoples-daily-gpt', 'peoples-daily-gru']
+    ['peoples-daily-gpt', 'peoples-daily-gru', 'shakespeare-gpt', 'shakespeare-lstm']
     >>> preset = load("peoples-daily-gru")                 # doctest: +SKIP
     >>> preset.vocabulary.decode(preset.generate("人民", 10, seed=0))   # doctest: +SKIP
 """
@@ -55,6 +55,8 @@ __all__ = ["PRESETS", "Preset", "PresetFileError", "against_ngram", "build", "ca
 
 #: The presets, by name: the recipe each is trained with.
 PRESETS: dict[str, RecurrentRecipe | GPTRecipe] = {
+    "shakespeare-gpt": recipe("gpt", "tiny_shakespeare", "preset"),
+    "shakespeare-lstm": recipe("lstm", "tiny_shakespeare", "preset"),
     "peoples-daily-gru": recipe("gru", "peoples_daily", "preset"),
     "peoples-daily-gpt": recipe("gpt", "peoples_daily", "preset"),
 }

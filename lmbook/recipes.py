@@ -265,15 +265,34 @@ _PEOPLES_DAILY_GPT_PRESET = replace(
     peak_lr=1e-3,         # nanoGPT's rate for its baby GPT
 )
 
+_SHAKESPEARE_GPT_PRESET = replace(
+    _SHAKESPEARE_GPT_QUICK,
+    d_model=256, num_heads=8, layers=4,  # 3.2M parameters: what 100 minutes of one thread train
+    dropout=0.1,          # about 18 passes over the 1M training characters
+    batch_size=32,
+    seq_len=256,          # nanoGPT's block: its protocol scores windows of the model's length
+    steps=2200,           # 18M characters, at about 2.9k characters/s on one thread
+    peak_lr=1.5e-3,       # between the quick rate at width 128 and nanoGPT's 1e-3 at width 384
+)
+_SHAKESPEARE_LSTM_PRESET = replace(
+    _SHAKESPEARE_LSTM_FULL,
+    stateful=True,        # truncated BPTT over 64 streams, as the People's Daily GRU preset
+    seq_len=128,          # gradients flow back 128 characters; the state carries on beyond
+    steps=1700,           # 14M characters, at about 2.3k characters/s on one thread
+    peak_lr=3e-3,         # half chapter 3's stable 6e-3, for two layers of 512
+)
+
 #: Every recipe, by ``(model, corpus, mode)``; see :func:`recipe`.
 RECIPES = {
     ("lstm", "tiny_shakespeare", "quick"): _SHAKESPEARE_LSTM_QUICK,
     ("lstm", "tiny_shakespeare", "full"): _SHAKESPEARE_LSTM_FULL,
+    ("lstm", "tiny_shakespeare", "preset"): _SHAKESPEARE_LSTM_PRESET,
     ("gru", "peoples_daily", "quick"): _PEOPLES_DAILY_GRU_QUICK,
     ("gru", "peoples_daily", "full"): _PEOPLES_DAILY_GRU_FULL,
     ("gru", "peoples_daily", "preset"): _PEOPLES_DAILY_GRU_PRESET,
     ("gpt", "tiny_shakespeare", "quick"): _SHAKESPEARE_GPT_QUICK,
     ("gpt", "tiny_shakespeare", "full"): _SHAKESPEARE_GPT_FULL,
+    ("gpt", "tiny_shakespeare", "preset"): _SHAKESPEARE_GPT_PRESET,
     ("gpt", "peoples_daily", "quick"): _PEOPLES_DAILY_GPT_QUICK,
     ("gpt", "peoples_daily", "full"): _PEOPLES_DAILY_GPT_FULL,
     ("gpt", "peoples_daily", "preset"): _PEOPLES_DAILY_GPT_PRESET,
