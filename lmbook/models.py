@@ -159,8 +159,9 @@ def recurrent_lm(
         inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
     # Keras's ReversibleEmbedding (keras-hub's layer of that name is the same class): called
     # with reverse=True it maps hidden states to logits, with the same matrix when tied.
+    # Its logits are computed in float32 under any dtype policy (chapter 6's mixed precision).
     embedding = keras.layers.ReversibleEmbedding(vocab_size, embedding_dim, tie_weights=tie_embeddings,
-                                                 name="embedding")
+                                                 reverse_dtype="float32", name="embedding")
     per_sequence = (None, 1, None)  # dropout noise shape: one mask for all time steps
     x = keras.layers.Dropout(dropout, noise_shape=per_sequence)(embedding(inputs))
     for i in range(layers):

@@ -247,7 +247,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token embeddings plus learned position embeddings, indexed by *position* ``0..T-1``.
 
     Called with ``reverse=True`` on hidden states ``(B, T, d)`` it returns logits
-    ``h Eᵀ`` with the same token matrix ``E`` (tied input and output embeddings).
+    ``h Eᵀ`` with the same token matrix ``E`` (tied input and output embeddings), computed
+    in float32 under any dtype policy (chapter 6: bfloat16 logits lose the softmax's precision).
     A sequence longer than ``max_length`` has no positions to look up: the layer raises a
     ``ValueError`` (:func:`check_length`) wherever its length is known.
 
@@ -276,8 +277,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     def call(self, x, reverse=False):
         """Embed ids, or (``reverse=True``) map hidden states to logits."""
-        if reverse:
-            return ops.matmul(x, ops.cast(ops.transpose(self.tokens), x.dtype))
+        if reverse:   # in float32 even under mixed precision: the softmax needs the logits' precision
+            return ops.matmul(ops.cast(x, "float32"), ops.cast(ops.transpose(self.tokens), "float32"))
         check_length(x, self.max_length)
         # Rows 0..T-1, by position, never by token id.  A slice, not a gather: a TensorFlow
         # graph traced for any length still fails on a long input (a gather on a GPU would
@@ -288,7 +289,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
     def compute_output_spec(self, x, reverse=False):
         """The output's shape without running :meth:`call`; checks a known length too."""
         if reverse:
-            return keras.KerasTensor((*x.shape[:-1], self.vocab_size), dtype=self.compute_dtype)
+            return keras.KerasTensor((*x.shape[:-1], self.vocab_size), dtype="float32")
         check_length(x, self.max_length)
         return keras.KerasTensor((*x.shape, self.dim), dtype=self.compute_dtype)
 

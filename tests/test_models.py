@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook.models import context_window, recurrent_lm
+from lmbook.models import context_window, gpt_lm, recurrent_lm
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -96,3 +96,17 @@ def test_bad_arguments_name_themselves():
         recurrent_lm(10, embedding_dim=2.5)
     numpy_args = recurrent_lm(np.int64(10), "gru", units=np.int32(4), stateful_batch_size=np.int64(2))
     assert numpy_args.output_shape == (2, None, 10)
+
+
+@pytest.mark.parametrize("build", [lambda: recurrent_lm(10, "gru", units=8, tie_embeddings=True),
+                                   lambda: recurrent_lm(10, "lstm", units=8),
+                                   lambda: gpt_lm(10, seq_len=8, d_model=8, num_heads=2, layers=1)],
+                         ids=["tied-gru", "lstm", "gpt"])
+def test_logits_stay_float32_under_mixed_precision(build):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build()
+        assert model.layers[-2].compute_dtype == "bfloat16"          # the body computes in bfloat16
+        assert keras.backend.standardize_dtype(model(np.ones((1, 4), "int32")).dtype) == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
