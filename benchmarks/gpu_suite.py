@@ -37,46 +37,26 @@ if SMOKE:
 import dataclasses  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import _local  # noqa: F401, E402  (this tree's lmbook, the local data copy)
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from lmbook import data  # noqa: E402
 from lmbook.metrics import block_cross_entropy, stream_cross_entropy  # noqa: E402
 from lmbook.notebook import environment_info, git_commit  # noqa: E402
-from lmbook.parallel import flops_per_token, mfu, peak_flops  # noqa: E402
+from lmbook.parallel import GPU_RESULTS, flops_per_token, mfu, peak_flops, training_speed  # noqa: E402
 from lmbook.recipes import recipe  # noqa: E402
 from lmbook.text import Vocabulary  # noqa: E402
 from lmbook.training import compile_lm, fit_windows  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def speed(spec, vocab_size: int, policy: str, jit_compile: bool, steps: int) -> float:
-    """Training tokens/s of ``spec``'s model at dtype ``policy``, over ``steps`` steps after a warm-up."""
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        model = compile_lm(spec.build(vocab_size), spec.steps, spec.peak_lr, spec.weight_decay,
-                           jit_compile=jit_compile)
-        batch = np.random.default_rng(0).integers(0, vocab_size, (spec.batch_size, spec.seq_len + 1))
-        x, y = batch[:, :-1], batch[:, 1:]
-        model.train_on_batch(x, y)                     # compiles (XLA) or warms up
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(x, y)                 # returns numpy: waits for the device
-        return steps * spec.batch_size * spec.seq_len / (time.perf_counter() - start)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
 
 
 def main(argv=None) -> dict:
     """Run the suite; write and return its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a few steps on CPU (CI)")
-    parser.add_argument("--timing-steps", type=int, default=20, help="steps per speed measurement")
+    parser.add_argument("--timing-steps", type=int, default=20,
+                        help="timed steps per speed measurement (their median)")
     args = parser.parse_args(argv)
     spec = recipe("gpt", "tiny_shakespeare", "full")
     timing_steps = args.timing_steps
@@ -98,7 +78,8 @@ def main(argv=None) -> dict:
     blocks = 16 if args.smoke else 1024
     nanogpt = block_cross_entropy(model, vocab.encode(nanogpt_text), spec.seq_len, blocks=blocks)
 
-    speeds = {f"{policy}/{'xla' if jit else 'eager'}": speed(spec, len(vocab), policy, jit, timing_steps)
+    speeds = {f"{policy}/{'xla' if jit else 'eager'}":
+              training_speed(spec, len(vocab), policy, jit, timing_steps)
               for policy in ("float32", "mixed_bfloat16") for jit in (True, False)}
     best = max(speeds.values())
     peak = peak_flops(env["device_name"])
@@ -113,7 +94,7 @@ def main(argv=None) -> dict:
         "xla_speedup": speeds["float32/xla"] / speeds["float32/eager"],
         "mfu": utilisation, "peak": dataclasses.asdict(peak) if peak else None,
     }
-    folder = Path(tempfile.mkdtemp()) if args.smoke else RESULTS
+    folder = Path(tempfile.mkdtemp()) if args.smoke else GPU_RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"gpu_suite-{env['device_name'].replace(' ', '_').replace(',', '')}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")

@@ -9,7 +9,9 @@ Taught in chapter 6 (``notebooks/06_parallel_training.ipynb``).
 - :func:`flops_per_token`, :func:`mfu`, :data:`PEAK_FLOPS` and :func:`peak_flops`: how much
   compute a step takes and how much of the hardware it uses;
 - :func:`training_memory`: bytes per device of mixed-precision Adam, replicated or sharded
-  (ZeRO stages, tensor parallelism).
+  (ZeRO stages, tensor parallelism);
+- :func:`launch`: several worker processes on this machine, one JAX "host" each, training
+  one model together (``python -m lmbook.parallel train-gpt`` is the worker).
 
 Example:
     >>> training_memory(1_000_000, n_devices=4, strategy="zero3")["total"]
@@ -18,16 +20,24 @@ Example:
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import os
 import re
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["PEAK_FLOPS", "STRATEGIES", "Peak", "data_parallel", "flops_per_token", "gpt_layout", "mfu",
-           "model_parallel", "peak_flops", "replica_batch_size", "simulate_devices", "training_memory"]
+__all__ = ["GPU_RESULTS", "PEAK_FLOPS", "STRATEGIES", "Peak", "data_parallel", "flops_per_token",
+           "gpt_layout", "gpu_suite_summary", "launch", "mfu", "model_parallel", "peak_flops",
+           "replica_batch_size", "simulate_devices", "training_memory", "training_speed"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,73 @@ def training_memory(n_params: int, n_devices: int, strategy: str) -> dict:
     per_param = {"params": 2, "grads": 2, "optimizer": 12}
     memory = {k: float(b * n_params) / (n_devices if k in shard else 1) for k, b in per_param.items()}
     return memory | {"total": sum(memory.values())}
+
+
+def training_speed(spec, vocab_size: int, policy: str = "float32", jit_compile: bool = True,
+                   steps: int = 10) -> float:
+    """Training tokens/s of recipe ``spec``'s model at dtype ``policy``: the median of ``steps`` timed steps.
+
+    The first step (compilation, or eager warm-up) is not timed; the median of the rest
+    resists the noise of a shared machine.  ``jit_compile=False`` dispatches op by op
+    (under JAX: no XLA-compiled step).
+
+    Example:
+        >>> from lmbook.recipes import recipe
+        >>> training_speed(recipe("gpt", "tiny_shakespeare", "quick"), 65, steps=2) > 0   # doctest: +SKIP
+        True
+    """
+
+    import keras
+    import numpy as np
+
+    from lmbook.training import compile_lm
+
+    steps = check_int("steps", steps, minimum=1)
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        model = compile_lm(spec.build(vocab_size), spec.steps, spec.peak_lr, spec.weight_decay,
+                           jit_compile=jit_compile)
+        batch = np.random.default_rng(0).integers(0, vocab_size, (spec.batch_size, spec.seq_len + 1))
+        x, y = batch[:, :-1], batch[:, 1:]
+        model.train_on_batch(x, y)                     # compiles (XLA) or warms up
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            model.train_on_batch(x, y)                 # returns numpy: waits for the device
+            times.append(time.perf_counter() - start)
+        return spec.batch_size * spec.seq_len / float(np.median(times))
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+#: Where ``benchmarks/gpu_suite.py`` writes its JSON, in a checkout of the repository.
+GPU_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def gpu_suite_summary(folder: Path | str = GPU_RESULTS) -> str:
+    """One line per ``benchmarks/gpu_suite.py`` result in ``folder``, or a line saying there is none.
+
+    Chapters 3, 4 and 6 print it, so that the GPU figures appear where they exist and are
+    never quoted from memory.
+
+    Example:
+        >>> gpu_suite_summary("/nonexistent").startswith("GPU figures: not yet measured")
+        True
+    """
+    lines = []
+    for path in sorted(Path(folder).glob("gpu_suite-*.json")):
+        run = json.loads(path.read_text())
+        gpt = run["gpt"]
+        lines.append(
+            f"{run['device']} (commit {run['commit'][:7]}, {run['backend']}): the full-mode GPT reached "
+            f"{gpt['val_loss_nanogpt']:.4f} nats/char (nanoGPT's protocol) in {gpt['train_s']:.0f} s at "
+            f"{gpt['tokens_per_s']:,.0f} tokens/s; "
+            f"best speed {max(run['tokens_per_s'].values()):,.0f} tokens/s, "
+            f"MFU {'n/a' if run['mfu'] is None else format(run['mfu'], '.1%')}, "
+            f"bf16 {run['bf16_speedup']:.2f}x, XLA {run['xla_speedup']:.2f}x")
+    return "\n".join(lines) or ("GPU figures: not yet measured (run `KERAS_BACKEND=jax python "
+                                 "benchmarks/gpu_suite.py` on a GPU machine; its JSON appears here)")
 
 
 # --- Devices and distributions ------------------------------------------------------------------
@@ -307,3 +384,107 @@ def replica_batch_size(distribution, batch_size: int) -> int:
         raise ValueError(f"batch_size={batch_size} is not divisible by the {replicas} replicas: "
                          f"use a multiple of {replicas}")
     return batch_size // replicas
+
+
+# --- Several processes ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    """A TCP port on localhost that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return sock.getsockname()[1]
+
+
+def launch(processes: int = 2, steps: int = 3, timeout: float = 180.0) -> list[list[float]]:
+    """Train a small GPT data-parallel over ``processes`` worker processes; return each one's losses.
+
+    Each worker is ``python -m lmbook.parallel train-gpt``, a JAX process with one CPU
+    device, as one host of a cluster is: :func:`keras.distribution.initialize` connects it
+    to the coordinator (process 0, on a free localhost port), and the gradients are
+    all-reduced across processes (JAX's CPU collectives, gloo).  Every process feeds its own
+    slice of each global batch.  With ``processes=1`` it is the one-process reference.
+
+    Raises:
+        TimeoutError: the workers did not finish within ``timeout`` seconds (all are killed).
+        RuntimeError: a worker failed; the message holds the end of its error output.
+
+    Example:
+        >>> launch(processes=2, steps=3)                    # doctest: +SKIP
+        [[4.17..., 4.09..., 4.00...], [4.17..., 4.09..., 4.00...]]
+    """
+    processes = check_int("processes", processes, minimum=1)
+    steps = check_int("steps", steps, minimum=1)
+    check_rate("timeout", timeout, high=math.inf, include_low=False)
+    coordinator = f"localhost:{_free_port()}"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "JAX_NUM_CPU_DEVICES": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = [open(os.path.join(tmp, f"{i}.log"), "w+") for i in range(processes)]
+        workers = [subprocess.Popen(
+            [sys.executable, "-m", "lmbook.parallel", "train-gpt", "--steps", str(steps),
+             "--coordinator", coordinator, "--processes", str(processes), "--process-id", str(i)],
+            stdout=log, stderr=subprocess.STDOUT, env=env) for i, log in enumerate(logs)]
+        try:
+            deadline = time.monotonic() + timeout
+            for worker in workers:
+                worker.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"the {processes} workers did not finish within timeout={timeout} s") from None
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+        outputs = []
+        for i, (worker, log) in enumerate(zip(workers, logs)):
+            log.seek(0)
+            text = log.read()
+            log.close()
+            if worker.returncode != 0:
+                raise RuntimeError(f"worker {i} of {processes} failed "
+                                   f"(exit {worker.returncode}):\n{text[-2000:]}")
+            outputs.append(json.loads(text.strip().splitlines()[-1])["losses"])
+    return outputs
+
+
+def _train_gpt(steps: int, coordinator: str, processes: int, process_id: int) -> list[float]:
+    """One worker of :func:`launch`: join the cluster, train a small GPT, return its losses."""
+    import jax
+
+    if processes > 1:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")   # collectives across processes
+    import keras
+
+    from lmbook import data
+    from lmbook.models import gpt_lm
+    from lmbook.text import Vocabulary, WindowBatches
+
+    if processes > 1:
+        keras.distribution.initialize(coordinator, processes, process_id)
+        keras.distribution.set_distribution(data_parallel(jax.devices()))
+    text = data.load_tiny_shakespeare("train")[:100_000]
+    ids = Vocabulary.from_tokens(text).encode(text)
+    batches = WindowBatches(ids, batch_size=8, seq_len=32, steps=steps, seed=0)
+    share = replica_batch_size(keras.distribution.distribution(), 8) if processes > 1 else 8
+    mine = slice(process_id * share, (process_id + 1) * share)      # this process's slice of a batch
+    keras.utils.set_random_seed(0)                                   # the same initial weights everywhere
+    model = gpt_lm(65, seq_len=32, d_model=32, num_heads=4, layers=2)
+    model.compile(keras.optimizers.AdamW(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return [float(model.train_on_batch(x[mine], y[mine])) for x, y in (batches[k] for k in range(steps))]
+
+
+def main(argv=None) -> None:
+    """``python -m lmbook.parallel train-gpt ...``: one worker of :func:`launch`."""
+    parser = argparse.ArgumentParser(prog="python -m lmbook.parallel", description=__doc__.split("\n")[0])
+    worker = parser.add_subparsers(dest="command", required=True).add_parser(
+        "train-gpt", help="one worker process of lmbook.parallel.launch")
+    worker.add_argument("--steps", type=int, default=3)
+    worker.add_argument("--coordinator", default="localhost:0", help="host:port of process 0")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--process-id", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(json.dumps({"losses": _train_gpt(args.steps, args.coordinator, args.processes, args.process_id)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,6 +13,7 @@ from lmbook.exercises import (
     ch03,
     ch04,
     ch05,
+    ch06,
     expect_equal,
     expect_number,
     score,
@@ -86,11 +87,21 @@ CH05 = [
 ]
 
 
+CH06 = [
+    (ch06.q1, sum(ch06.GRADIENTS) / 4, [(sum(ch06.GRADIENTS), "mean"), (ch06.GRADIENTS[0], "device 0")]),
+    (ch06.q2, 3 / 11, [(3 / 8, "denominator"), (1 / 4, "depends on m"), (8 / 11, "busy")]),
+    (ch06.q3, 14.0, [(112.0, "one device"), (38.5, "ZeRO-1"), (1.75, "optimiser state too")]),
+    (ch06.q4, 2e5 * 8.5e8 / 989e12, [(100 * 2e5 * 8.5e8 / 989e12, "percentage"),
+                                     (2e5 * 8.5e8 / 3 / 989e12, "backward")]),
+    (ch06.q5, 512, [(64, "one replica"), (128, "multiply"), (16, "one micro-batch"), (500, "not right")]),
+]
+
+
 @pytest.mark.parametrize(
-    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05,
+    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05 + CH06,
     ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02]
     + [f"ch03-{q.name}" for q, _, _ in CH03] + [f"ch04-{q.name}" for q, _, _ in CH04]
-    + [f"ch05-{q.name}" for q, _, _ in CH05],
+    + [f"ch05-{q.name}" for q, _, _ in CH05] + [f"ch06-{q.name}" for q, _, _ in CH06],
 )
 def test_exercise(q, right, wrongs, capsys):
     q.check(right)

@@ -4,6 +4,9 @@ distributed training against one device."""
 from __future__ import annotations
 
 import contextlib
+import json
+import shutil
+import sys
 
 import keras
 import numpy as np
@@ -112,3 +115,48 @@ def test_distribution_errors_name_their_arguments():
 def test_keras_distribution_on_tensorflow_says_to_use_jax():
     with pytest.raises(RuntimeError, match="keras.distribution needs the JAX backend"):
         parallel.data_parallel()
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="the workers choose JAX themselves: run once")
+def test_two_processes_train_as_one():
+    (one,) = parallel.launch(processes=1)
+    for losses in parallel.launch(processes=2):
+        np.testing.assert_allclose(losses, one, rtol=1e-5)
+
+
+def test_launch_checks_its_arguments_and_bounds_its_time():
+    with pytest.raises(ValueError, match="processes must be an integer >= 1, got 0"):
+        parallel.launch(processes=0)
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+        parallel.launch(steps=0)
+    with pytest.raises(TimeoutError, match=r"the 2 workers did not finish within timeout=0.5 s"):
+        parallel.launch(processes=2, timeout=0.5)
+
+
+def test_a_failing_worker_is_reported(monkeypatch):
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))   # a "Python" that exits 1 at once
+    with pytest.raises(RuntimeError, match=r"worker 0 of 1 failed \(exit 1\)"):
+        parallel.launch(processes=1)
+
+
+def test_training_speed_is_a_positive_rate_and_restores_the_policy():
+    from lmbook.recipes import GPTRecipe
+
+    tiny = GPTRecipe(corpus="tiny_shakespeare", batch_size=2, seq_len=8, steps=10, peak_lr=1e-3,
+                     weight_decay=0.0, dropout=0.0, seed=0, d_model=8, num_heads=2, layers=1)
+    assert parallel.training_speed(tiny, 65, "mixed_bfloat16", steps=2) > 0
+    assert keras.mixed_precision.global_policy().name == "float32"
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+        parallel.training_speed(tiny, 65, steps=0)
+
+
+def test_gpu_suite_summary_reads_the_suites_json(tmp_path):
+    assert parallel.gpu_suite_summary(tmp_path).startswith("GPU figures: not yet measured")
+    run = {"device": "NVIDIA H100 80GB HBM3", "commit": "0123456789", "backend": "jax",
+           "gpt": {"val_loss_nanogpt": 1.4712, "train_s": 250.0, "tokens_per_s": 3.3e5},
+           "tokens_per_s": {"float32/xla": 2e5, "mixed_bfloat16/xla": 4e5}, "mfu": 0.31,
+           "bf16_speedup": 2.0, "xla_speedup": 5.5}
+    (tmp_path / "gpu_suite-H100.json").write_text(json.dumps(run))
+    line = parallel.gpu_suite_summary(tmp_path)
+    assert line.startswith("NVIDIA H100 80GB HBM3 (commit 0123456, jax)") and "1.4712" in line
+    assert "400,000 tokens/s" in line and "MFU 31.0%" in line

@@ -31,6 +31,21 @@ def code_hash(nb) -> str:
     return hashlib.sha256(json.dumps(sources, ensure_ascii=False).encode()).hexdigest()
 
 
+def kernel_environment(client) -> dict:
+    """``lmbook.notebook.environment_info()`` as the notebook's kernel sees it."""
+    from jupyter_core.utils import run_sync
+
+    printed = []
+
+    def keep(msg):
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+
+    code = "import json as _json, lmbook.notebook as _nb; print(_json.dumps(_nb.environment_info()))"
+    run_sync(client.kc.execute_interactive)(code, output_hook=keep, timeout=120)
+    return json.loads("".join(printed).strip().splitlines()[-1])
+
+
 def execute(path: Path, timeout: int) -> float:
     """Run ``path`` in place in a fresh kernel; return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -38,19 +53,20 @@ def execute(path: Path, timeout: int) -> float:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     start = time.perf_counter()
-    NotebookClient(
+    client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         # C++ libraries' log lines (TensorFlow's) go to this terminal, not into the book.
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-    ).execute()
-    seconds = time.perf_counter() - start
-
-    from lmbook.notebook import environment_info
-
-    nb.metadata["lmbook"] = environment_info() | {
+    )
+    with client.setup_kernel():
+        client.execute(cleanup_kc=False)
+        seconds = time.perf_counter() - start
+        # The kernel's own environment: a chapter may choose another backend (chapter 6: JAX).
+        environment = kernel_environment(client)
+    nb.metadata["lmbook"] = environment | {
         "run_seconds": round(seconds, 1),
         "code_sha256": code_hash(nb),
         "executed": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
