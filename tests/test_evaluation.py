@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sacrebleu
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lmbook.evaluation import Interval, bootstrap_ci, stream_difference
+from lmbook.evaluation import BLEU_TOKENIZERS, Interval, bleu, bootstrap_ci, stream_difference
+
+# Text that exercises the tokenizers: Latin words, Chinese, full-width forms, digits, punctuation
+# (ASCII, CJK and general), entities, and all kinds of space.
+PIECES = ["the", "cat", "Cat", "sat", "a", "mat", "人民", "日报", "发表", "社论", "１９９８", "1998", "年",
+          "，", "。", "“", "”", "—", "…", ",", ".", "-", "3.5", "1,000", "&amp;", "<skipped>", "'s", "(",
+          ")", "ｗｏｒｄ", " ", "  ", "\u3000", "\t"]
+texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+corpora = st.integers(1, 4).flatmap(lambda n: st.tuples(
+    st.lists(texts, min_size=n, max_size=n),
+    st.lists(st.lists(texts, min_size=1, max_size=3), min_size=n, max_size=n)))
 
 
 def test_bootstrap_ci_is_the_percentile_interval_of_resampled_rows():
@@ -47,5 +60,33 @@ def test_stream_difference_weights_blocks_by_their_length():
     (lambda: stream_difference(np.zeros(5), np.zeros(5), blocks=6), "blocks must be an integer"),
 ])
 def test_bad_arguments_name_themselves(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpora, st.sampled_from(sorted(BLEU_TOKENIZERS)))
+def test_bleu_equals_sacrebleu(corpus, tokenize):
+    hypotheses, references = corpus
+    width = max(len(r) for r in references)
+    streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
+    expected = sacrebleu.corpus_bleu(hypotheses, streams, tokenize=tokenize).score
+    assert bleu(hypotheses, references, tokenize=tokenize) == pytest.approx(expected, abs=1e-6)
+
+
+def test_bleu_takes_one_reference_string_per_hypothesis():
+    hyps, refs = ["the cat sat on the mat", "人民日报"], ["the cat sat on a mat", "人民日报社论"]
+    assert bleu(hyps, refs, "zh") == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize="zh").score)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: bleu([], []), "hypotheses must not be empty"),
+    (lambda: bleu(["a"], ["a", "b"]), "equally long, got 1 hypotheses and 2 references"),
+    (lambda: bleu(["a"], [[]]), "item 0: expected a hypothesis string and at least one reference"),
+    (lambda: bleu([None], ["a"]), "item 0: expected a hypothesis string"),
+    (lambda: bleu(["a"], ["a"], tokenize="intl"), "tokenize must be one of 13a, zh, char, none, got 'intl'"),
+    (lambda: bleu(["a"], ["a"], order=0), "order must be an integer >= 1"),
+])
+def test_bleu_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
