@@ -8,7 +8,7 @@ import sacrebleu
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmbook.evaluation import BLEU_TOKENIZERS, Interval, bleu, bootstrap_ci, stream_difference
+from lmbook.evaluation import BLEU_TOKENIZERS, Interval, bleu, bootstrap_ci, chrf, stream_difference
 
 # Text that exercises the tokenizers: Latin words, Chinese, full-width forms, digits, punctuation
 # (ASCII, CJK and general), entities, and all kinds of space.
@@ -74,6 +74,16 @@ def test_bleu_equals_sacrebleu(corpus, tokenize):
     assert bleu(hypotheses, references, tokenize=tokenize) == pytest.approx(expected, abs=1e-6)
 
 
+@settings(max_examples=300, deadline=None)
+@given(corpora)
+def test_chrf_equals_sacrebleu(corpus):
+    hypotheses, references = corpus
+    width = max(len(r) for r in references)
+    streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
+    expected = sacrebleu.corpus_chrf(hypotheses, streams).score
+    assert chrf(hypotheses, references) == pytest.approx(expected, abs=1e-6)
+
+
 def test_bleu_takes_one_reference_string_per_hypothesis():
     hyps, refs = ["the cat sat on the mat", "人民日报"], ["the cat sat on a mat", "人民日报社论"]
     assert bleu(hyps, refs, "zh") == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize="zh").score)
@@ -86,6 +96,8 @@ def test_bleu_takes_one_reference_string_per_hypothesis():
     (lambda: bleu([None], ["a"]), "item 0: expected a hypothesis string"),
     (lambda: bleu(["a"], ["a"], tokenize="intl"), "tokenize must be one of 13a, zh, char, none, got 'intl'"),
     (lambda: bleu(["a"], ["a"], order=0), "order must be an integer >= 1"),
+    (lambda: chrf(["a"], ["a", "b"]), "equally long"),
+    (lambda: chrf(["a"], ["a"], beta=0), "beta must be"),
 ])
 def test_bleu_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
