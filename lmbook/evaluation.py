@@ -24,7 +24,8 @@ import numpy as np
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["BLEU_TOKENIZERS", "Interval", "bleu", "bootstrap_ci", "chrf", "stream_difference"]
+__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bleu", "bootstrap_ci", "chrf", "prf1",
+           "rouge", "stream_difference"]
 
 
 class Interval(NamedTuple):
@@ -260,6 +261,137 @@ def chrf(hypotheses, references, order: int = 6, beta: float = 2.0) -> float:
         candidates = [_chrf_statistics(hyp, ref, order) for ref in refs]
         total += max(candidates, key=lambda st: _f_beta(st, beta))   # the best; the first on a tie
     return _f_beta(total, beta)
+
+
+# --- ROUGE --------------------------------------------------------------------------------------
+
+
+class PRF(NamedTuple):
+    """Precision, recall and their harmonic mean F."""
+
+    precision: float
+    recall: float
+    f: float
+
+
+def _prf(matches: float, predicted: float, expected: float) -> PRF:
+    """``PRF`` from counts, 0 where a count is 0 (as rouge-score and scikit-learn's zero_division=0)."""
+    precision = matches / predicted if predicted else 0.0
+    recall = matches / expected if expected else 0.0
+    f = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return PRF(precision, recall, f)
+
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+#: How :func:`rouge` cuts a text into tokens.
+ROUGE_TOKENIZERS = {
+    # each Chinese character alone; runs of other letters and digits as words; lower case;
+    # punctuation and spaces dropped (as rouge-score drops them)
+    "auto": lambda text: re.findall(f"[{_CJK}]|[^\\W{_CJK}_]+", text.lower()),
+    "char": lambda text: [c for c in text if not c.isspace()],
+    # rouge-score's default: lower case, everything but a-z and 0-9 is a space.  Chinese vanishes.
+    "rouge_score": lambda text: re.sub(r"[^a-z0-9]+", " ", text.lower()).split(),
+}
+
+
+def _lcs(a: list, b: list) -> int:
+    """The length of the longest common subsequence of ``a`` and ``b`` (dynamic programming)."""
+    row = [0] * (len(b) + 1)
+    for x in a:
+        previous_diagonal = 0
+        for j, y in enumerate(b, start=1):
+            previous_diagonal, row[j] = row[j], (previous_diagonal + 1 if x == y
+                                                 else max(row[j], row[j - 1]))
+    return row[-1]
+
+
+def _rouge_pair(hyp: list, ref: list) -> dict[str, PRF]:
+    """ROUGE-1, ROUGE-2 and ROUGE-L of one hypothesis against one reference (token lists)."""
+    scores = {}
+    for n in (1, 2):
+        h = Counter(tuple(hyp[i:i + n]) for i in range(len(hyp) - n + 1))
+        r = Counter(tuple(ref[i:i + n]) for i in range(len(ref) - n + 1))
+        scores[f"rouge{n}"] = _prf(sum((h & r).values()), sum(h.values()), sum(r.values()))
+    scores["rougeL"] = _prf(_lcs(ref, hyp), len(hyp), len(ref)) if hyp and ref else PRF(0.0, 0.0, 0.0)
+    return scores
+
+
+def rouge(hypotheses, references, tokenize: str = "auto") -> dict[str, PRF]:
+    """ROUGE-1, ROUGE-2 and ROUGE-L (Lin, 2004), each the mean over pairs of its per-pair :class:`PRF`.
+
+    ROUGE-n matches the n-grams of each hypothesis with its reference's (clipped counts):
+    precision over the hypothesis's n-grams, recall over the reference's.  ROUGE-L uses the
+    longest common subsequence of tokens instead.  With several references, each ROUGE type
+    takes the reference with the highest F for that pair (rouge-score's ``score_multi``).
+    With the same tokens, this equals ``rouge_score.rouge_scorer.RougeScorer`` averaged over
+    pairs.  Taught in chapter 7.
+
+    Args:
+        tokenize: a key of :data:`ROUGE_TOKENIZERS`.  ``"auto"`` splits Chinese into characters
+            and keeps Latin words; ``"rouge_score"`` is rouge-score's default, which keeps only
+            ``[a-z0-9]`` and so scores every Chinese pair 0 (chapter 7's pitfall).
+
+    Raises:
+        ValueError: as :func:`bleu`, or an unknown tokenizer.
+
+    Example:
+        >>> rouge(["人民日报发表社论"], ["人民日报发表评论"])["rouge1"].f
+        0.875
+        >>> rouge(["人民日报发表社论"], ["人民日报发表评论"], tokenize="rouge_score")["rouge1"].f
+        0.0
+    """
+    if tokenize not in ROUGE_TOKENIZERS:
+        raise ValueError(f"tokenize must be one of {', '.join(ROUGE_TOKENIZERS)}, got {tokenize!r}")
+    hypotheses, references = _pairs(hypotheses, references)
+    split = ROUGE_TOKENIZERS[tokenize]
+    per_pair = []
+    for hyp, refs in zip(hypotheses, references):
+        candidates = [_rouge_pair(split(hyp), split(ref)) for ref in refs]
+        per_pair.append({kind: max((c[kind] for c in candidates), key=lambda s: s.f)   # first best
+                         for kind in ("rouge1", "rouge2", "rougeL")})
+    return {kind: PRF(*(float(np.mean([p[kind][i] for p in per_pair])) for i in range(3)))
+            for kind in ("rouge1", "rouge2", "rougeL")}
+
+
+# --- Classification -----------------------------------------------------------------------------
+
+
+def prf1(y_true, y_pred, average: str = "binary") -> PRF:
+    """Precision, recall and F1 of predicted labels, as scikit-learn computes them (``zero_division=0``).
+
+    ``"binary"``: of the positive class 1.  ``"micro"``: from the true positives, false
+    positives and false negatives summed over the classes.  ``"macro"``: the unweighted mean
+    of each class's precision, recall and F1, over the classes in either array.  Taught in
+    chapter 7.
+
+    Raises:
+        ValueError: empty or unequally long labels, an unknown ``average``, or, for
+            ``"binary"``, labels other than 0 and 1.
+
+    Example:
+        >>> prf1([1, 0, 1, 1], [1, 1, 0, 1])
+        PRF(precision=0.6666666666666666, recall=0.6666666666666666, f=0.6666666666666666)
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 1 or y_true.shape != y_pred.shape or not len(y_true):
+        raise ValueError(f"y_true and y_pred must be equally long, non-empty label lists, "
+                         f"got shapes {y_true.shape} and {y_pred.shape}")
+    averages = ("binary", "micro", "macro")
+    if average not in averages:
+        raise ValueError(f"average must be one of {', '.join(averages)}, got {average!r}")
+    classes = np.union1d(y_true, y_pred)
+    if average == "binary":
+        if not set(classes.tolist()) <= {0, 1}:
+            raise ValueError(f"average='binary' needs labels 0 and 1, got {classes.tolist()}; "
+                             f"use 'micro' or 'macro'")
+        classes = np.array([1])
+    counts = [((y_pred == c) & (y_true == c)).sum() for c in classes]
+    predicted = [(y_pred == c).sum() for c in classes]
+    expected = [(y_true == c).sum() for c in classes]
+    if average == "micro":
+        return _prf(float(sum(counts)), float(sum(predicted)), float(sum(expected)))
+    per_class = [_prf(float(m), float(p), float(e)) for m, p, e in zip(counts, predicted, expected)]
+    return PRF(*(float(np.mean([c[i] for c in per_class])) for i in range(3)))
 
 
 def _pairs(hypotheses, references) -> tuple[list[str], list[list[str]]]:

@@ -7,8 +7,20 @@ import pytest
 import sacrebleu
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rouge_score import rouge_scorer
+from sklearn.metrics import precision_recall_fscore_support
 
-from lmbook.evaluation import BLEU_TOKENIZERS, Interval, bleu, bootstrap_ci, chrf, stream_difference
+from lmbook.evaluation import (
+    BLEU_TOKENIZERS,
+    ROUGE_TOKENIZERS,
+    Interval,
+    bleu,
+    bootstrap_ci,
+    chrf,
+    prf1,
+    rouge,
+    stream_difference,
+)
 
 # Text that exercises the tokenizers: Latin words, Chinese, full-width forms, digits, punctuation
 # (ASCII, CJK and general), entities, and all kinds of space.
@@ -84,6 +96,46 @@ def test_chrf_equals_sacrebleu(corpus):
     assert chrf(hypotheses, references) == pytest.approx(expected, abs=1e-6)
 
 
+class _Tokens:
+    """A rouge-score tokenizer that cuts text as one of lmbook's ROUGE tokenizers does."""
+
+    def __init__(self, name):
+        self.tokenize = ROUGE_TOKENIZERS[name]
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpora, st.sampled_from(sorted(ROUGE_TOKENIZERS)))
+def test_rouge_equals_rouge_score_averaged_over_pairs(corpus, tokenize):
+    hypotheses, references = corpus
+    kinds = ["rouge1", "rouge2", "rougeL"]
+    tokenizer = None if tokenize == "rouge_score" else _Tokens(tokenize)        # None: rouge-score's own
+    scorer = rouge_scorer.RougeScorer(kinds, tokenizer=tokenizer)
+    pairs = [scorer.score_multi(refs, hyp) for hyp, refs in zip(hypotheses, references)]
+    got = rouge(hypotheses, references, tokenize=tokenize)
+    for kind in kinds:
+        for ours, field in zip(got[kind], ("precision", "recall", "fmeasure")):
+            assert ours == pytest.approx(np.mean([getattr(p[kind], field) for p in pairs]), abs=1e-9)
+
+
+def test_rouge_score_drops_chinese_and_auto_does_not():
+    hyp, ref = ["全国人民代表大会在北京召开"], ["全国人民代表大会今天在北京开幕"]
+    assert rouge(hyp, ref, "rouge_score")["rouge1"].f == 0.0
+    # 12 shared characters (全国人民代表大会, 在, 北京, 开) of 13 and of 15
+    assert rouge(hyp, ref)["rouge1"] == pytest.approx((12 / 13, 12 / 15, 2 * 12 / (13 + 15)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 30).flatmap(lambda n: st.tuples(st.lists(st.integers(0, 3), min_size=n, max_size=n),
+                                                       st.lists(st.integers(0, 3), min_size=n, max_size=n))),
+       st.sampled_from(["binary", "micro", "macro"]))
+def test_prf1_equals_scikit_learn(labels, average):
+    y_true, y_pred = labels
+    if average == "binary":
+        y_true, y_pred = [y % 2 for y in y_true], [y % 2 for y in y_pred]
+    expected = precision_recall_fscore_support(y_true, y_pred, average=average, zero_division=0)[:3]
+    assert prf1(y_true, y_pred, average) == pytest.approx(expected, abs=1e-12)
+
+
 def test_bleu_takes_one_reference_string_per_hypothesis():
     hyps, refs = ["the cat sat on the mat", "人民日报"], ["the cat sat on a mat", "人民日报社论"]
     assert bleu(hyps, refs, "zh") == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize="zh").score)
@@ -98,6 +150,11 @@ def test_bleu_takes_one_reference_string_per_hypothesis():
     (lambda: bleu(["a"], ["a"], order=0), "order must be an integer >= 1"),
     (lambda: chrf(["a"], ["a", "b"]), "equally long"),
     (lambda: chrf(["a"], ["a"], beta=0), "beta must be"),
+    (lambda: rouge(["a"], ["a"], tokenize="jieba"), "tokenize must be one of auto, char, rouge_score"),
+    (lambda: prf1([1, 0], [1]), r"equally long, non-empty label lists, got shapes \(2,\) and \(1,\)"),
+    (lambda: prf1([], []), "non-empty"),
+    (lambda: prf1([1, 2], [1, 2]), "average='binary' needs labels 0 and 1, got \\[1, 2\\]"),
+    (lambda: prf1([1, 0], [1, 0], average="weighted"), "average must be one of binary, micro, macro"),
 ])
 def test_bleu_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
