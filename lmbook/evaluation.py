@@ -24,8 +24,9 @@ import numpy as np
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bleu", "bootstrap_ci", "chrf", "prf1",
-           "rouge", "stream_difference"]
+__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bleu", "bootstrap_ci", "chrf",
+           "copy_rate", "distinct_n", "expected_calibration_error", "fit_temperature", "multiple_choice",
+           "prf1", "rouge", "stream_difference"]
 
 
 class Interval(NamedTuple):
@@ -392,6 +393,150 @@ def prf1(y_true, y_pred, average: str = "binary") -> PRF:
         return _prf(float(sum(counts)), float(sum(predicted)), float(sum(expected)))
     per_class = [_prf(float(m), float(p), float(e)) for m, p, e in zip(counts, predicted, expected)]
     return PRF(*(float(np.mean([c[i] for c in per_class])) for i in range(3)))
+
+
+# --- Calibration --------------------------------------------------------------------------------
+
+
+def _probabilities(probs, labels) -> tuple[np.ndarray, np.ndarray]:
+    """``probs`` as rows of class probabilities (a 1-D array is P(class 1) of a binary task), checked."""
+    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
+    if probs.ndim == 1:
+        probs = np.stack([1 - probs, probs], axis=1)
+    if probs.ndim != 2 or len(probs) != len(labels) or not len(labels):
+        raise ValueError(f"probs must be (examples, classes) or (examples,) and labels as many, "
+                         f"got shapes {np.shape(probs)} and {labels.shape}")
+    if probs.min() < 0 or probs.max() > 1 or not np.allclose(probs.sum(axis=1), 1, atol=1e-6):
+        raise ValueError("probs must lie in [0, 1] and each row must sum to 1")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= probs.shape[1]:
+        raise ValueError(f"labels must be class indices in [0, {probs.shape[1] - 1}]")
+    return probs, labels
+
+
+def expected_calibration_error(probs, labels, bins: int = 15) -> float:
+    """ECE: how far confidence is from accuracy, averaged over equal-width confidence bins.
+
+    The confidence of an example is its top probability, and the prediction its arg-max.
+    Bin k holds the confidences in ((k-1)/bins, k/bins]; ECE = Σ_k (n_k / n) · |accuracy_k −
+    mean confidence_k| (Guo et al., 2017).  Taught in chapter 7.
+
+    Raises:
+        ValueError: probabilities outside [0, 1] or rows not summing to 1, mismatched labels.
+
+    Example:
+        >>> expected_calibration_error([0.9, 0.9, 0.2, 0.6], [1, 0, 0, 1], bins=10)
+        0.35
+    """
+    probs, labels = _probabilities(probs, labels)
+    bins = check_int("bins", bins, minimum=1)
+    confidence, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    # k / bins itself belongs to bin k - 1, whatever rounding confidence * bins suffered
+    which = np.clip(np.ceil(confidence * bins - 1e-9).astype(int) - 1, 0, bins - 1)
+    gap = sum(abs(correct[which == k].mean() - confidence[which == k].mean()) * (which == k).sum()
+              for k in np.unique(which))
+    return round(float(gap / len(labels)), 12)
+
+
+def fit_temperature(logits, labels) -> float:
+    """The temperature T that minimises the NLL of ``softmax(logits / T)`` (Guo et al., 2017).
+
+    Fit it on validation data; dividing the test logits by it changes no prediction, only
+    the confidence.  A golden-section search on log T in [1/100, 100].  Taught in chapter 7.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> labels = rng.integers(0, 2, 2000)
+        >>> logits = 3 * np.stack([labels == 0, labels == 1], 1) + rng.normal(size=(2000, 2)) * 3
+        >>> round(fit_temperature(logits, labels), 1) > 1      # over-confident logits: T > 1
+        True
+    """
+    logits, labels = np.asarray(logits, dtype=float), np.asarray(labels)
+    if logits.ndim != 2 or len(logits) != len(labels) or not len(labels):
+        raise ValueError(f"logits must be (examples, classes) and labels as many, "
+                         f"got shapes {logits.shape} and {labels.shape}")
+
+    def nll(log_t):
+        z = logits / math.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]))
+
+    low, high, golden = math.log(0.01), math.log(100.0), (math.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = high - golden * (high - low), low + golden * (high - low)
+        low, high = (low, b) if nll(a) < nll(b) else (a, high)
+    return math.exp((low + high) / 2)
+
+
+# --- Generated text ------------------------------------------------------------------------------
+
+
+def _char_ngrams(text: str, n: int) -> list[str]:
+    return [text[i:i + n] for i in range(len(text) - n + 1)]
+
+
+def distinct_n(texts, n: int) -> float:
+    """Distinct character n-grams over all n-grams of ``texts`` (Li et al., 2016); 0 if there are none.
+
+    Low values flag repetition.  N-grams do not cross from one text to the next.  Taught in
+    chapter 7.
+
+    Example:
+        >>> distinct_n(["abab", "ab"], 2)
+        0.5
+    """
+    n = check_int("n", n, minimum=1)
+    grams = [g for text in texts for g in _char_ngrams(text, n)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def copy_rate(texts, train_text: str, n: int) -> float:
+    """The share of the character n-grams of ``texts`` that occur somewhere in ``train_text``.
+
+    Near 1 for long n, a model is copying its training text rather than composing.  Taught
+    in chapter 7.
+
+    Example:
+        >>> copy_rate(["abcx"], "abcd", 3)
+        0.5
+    """
+    n = check_int("n", n, minimum=1)
+    seen = set(_char_ngrams(train_text, n))
+    grams = [g for text in texts for g in _char_ngrams(text, n)]
+    return sum(g in seen for g in grams) / len(grams) if grams else 0.0
+
+
+# --- Multiple choice -----------------------------------------------------------------------------
+
+
+def multiple_choice(score_fn, contexts, choices, answers) -> dict[str, float]:
+    """Accuracy on multiple-choice items, as lm-evaluation-harness scores them: ``acc`` and ``acc_norm``.
+
+    ``score_fn(context, continuation)`` returns the continuation's total log-probability
+    (nats).  ``acc`` picks the choice with the highest total; ``acc_norm`` divides each total
+    by the choice's length in characters first, so that long choices, which collect more
+    negative log-probability, are not penalised for their length.  Ties go to the first
+    choice.  Taught in chapter 7.
+
+    Raises:
+        ValueError: lists of different lengths, an item without choices, an answer out of range.
+
+    Example:
+        >>> score = lambda context, choice: -1.0 * len(choice)          # every character costs 1 nat
+        >>> multiple_choice(score, ["x", "y"], [["ab", "abcd"], ["abc", "a"]], [1, 0])
+        {'acc': 0.0, 'acc_norm': 0.5}
+    """
+    contexts, choices, answers = list(contexts), [list(c) for c in choices], list(answers)
+    if not contexts or not len(contexts) == len(choices) == len(answers):
+        raise ValueError(f"contexts, choices and answers must be non-empty and equally long, got "
+                         f"{len(contexts)}, {len(choices)} and {len(answers)}")
+    hits = np.zeros((len(contexts), 2))
+    for i, (context, options, answer) in enumerate(zip(contexts, choices, answers)):
+        if not options or not 0 <= answer < len(options):
+            raise ValueError(f"item {i}: answer {answer!r} is not an index of its {len(options)} choices")
+        totals = np.array([score_fn(context, option) for option in options], dtype=float)
+        lengths = np.array([max(len(option), 1) for option in options])
+        hits[i] = totals.argmax() == answer, (totals / lengths).argmax() == answer
+    return {"acc": float(hits[:, 0].mean()), "acc_norm": float(hits[:, 1].mean())}
 
 
 def _pairs(hypotheses, references) -> tuple[list[str], list[list[str]]]:

@@ -17,6 +17,11 @@ from lmbook.evaluation import (
     bleu,
     bootstrap_ci,
     chrf,
+    copy_rate,
+    distinct_n,
+    expected_calibration_error,
+    fit_temperature,
+    multiple_choice,
     prf1,
     rouge,
     stream_difference,
@@ -157,5 +162,66 @@ def test_bleu_takes_one_reference_string_per_hypothesis():
     (lambda: prf1([1, 0], [1, 0], average="weighted"), "average must be one of binary, micro, macro"),
 ])
 def test_bleu_errors_name_the_problem(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_ece_is_the_weighted_gap_between_accuracy_and_confidence_per_bin():
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(3), size=500)
+    labels = rng.integers(0, 3, 500)
+    confidence, correct = probs.max(1), probs.argmax(1) == labels
+    expected = 0.0
+    for k in range(15):                                   # the definition, bin by bin
+        inside = (confidence > k / 15) & (confidence <= (k + 1) / 15)
+        if inside.any():
+            expected += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    assert expected_calibration_error(probs, labels) == pytest.approx(expected)
+    perfect = np.eye(3)[labels]
+    assert expected_calibration_error(perfect, labels) == 0.0
+
+
+def test_temperature_minimises_the_nll_and_keeps_the_predictions():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 3000)
+    logits = 4 * np.eye(4)[labels] + rng.normal(scale=2.5, size=(3000, 4))
+
+    def nll(t):
+        z = logits / t - (logits / t).max(1, keepdims=True)
+        return np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(3000), labels])
+
+    t = fit_temperature(logits, labels)
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20), 2001))
+    assert nll(t) <= min(nll(g) for g in grid) + 1e-9
+    probs = np.exp(logits / t) / np.exp(logits / t).sum(1, keepdims=True)
+    assert (probs.argmax(1) == logits.argmax(1)).all()
+
+
+def test_distinct_n_and_copy_rate():
+    assert distinct_n(["aaaa"], 1) == 0.25 and distinct_n(["abcd"], 2) == 1.0 and distinct_n(["a"], 2) == 0.0
+    assert distinct_n(["ab", "ab"], 2) == 0.5                       # the same bigram in two texts
+    assert copy_rate(["to be or"], "to be or not to be", 4) == 1.0
+    assert copy_rate(["xyz"], "abc", 1) == 0.0 and copy_rate([""], "abc", 2) == 0.0
+
+
+def test_multiple_choice_acc_and_acc_norm():
+    totals = {"a": -2.0, "bbbb": -4.0, "cc": -3.0}                  # per character: -2, -1, -1.5
+    score = lambda context, choice: totals[choice]                  # noqa: E731
+    result = multiple_choice(score, ["q1", "q2"], [["a", "bbbb", "cc"], ["cc", "a"]], [1, 0])
+    assert result == {"acc": 0.0, "acc_norm": 1.0}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: expected_calibration_error([[0.5, 0.6]], [0]), "each row must sum to 1"),
+    (lambda: expected_calibration_error([1.2], [1]), r"lie in \[0, 1\]"),
+    (lambda: expected_calibration_error([0.5, 0.5], [1]), "labels as many"),
+    (lambda: expected_calibration_error([0.5], [2]), r"class indices in \[0, 1\]"),
+    (lambda: expected_calibration_error([0.5], [1], bins=0), "bins must be an integer >= 1"),
+    (lambda: fit_temperature([1.0, 2.0], [0, 1]), "logits must be"),
+    (lambda: distinct_n(["ab"], 0), "n must be an integer >= 1"),
+    (lambda: multiple_choice(len, ["c"], [["a"]], []), "equally long, got 1, 1 and 0"),
+    (lambda: multiple_choice(len, ["c"], [["a", "b"]], [2]), "item 0: answer 2 is not an index of its 2"),
+])
+def test_calibration_and_generation_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
