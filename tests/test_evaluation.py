@@ -22,6 +22,7 @@ from lmbook.evaluation import (
     expected_calibration_error,
     fit_temperature,
     multiple_choice,
+    paired_bootstrap,
     prf1,
     rouge,
     stream_difference,
@@ -225,3 +226,23 @@ def test_multiple_choice_acc_and_acc_norm():
 def test_calibration_and_generation_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_paired_bootstrap_equals_sacrebleus_paired_bs():
+    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.significance import PairedTest
+
+    rng = np.random.default_rng(0)
+    words = "the cat sat on a mat dog ran fast big red".split()
+    refs = [" ".join(rng.choice(words, 8)) for _ in range(40)]
+    a = [" ".join(r.split()[:6]) for r in refs]
+    b = [" ".join(rng.choice(words, 8)) if i % 3 == 0 else r for i, r in enumerate(refs)]
+    theirs = PairedTest([("a", a), ("b", b)], {"BLEU": BLEU(), "chrF": CHRF()}, [refs], test_type="bs",
+                        n_samples=300)()[1]                # sacreBLEU's seed: 12345
+    assert paired_bootstrap(bleu, b, a, refs, n=300, seed=12345) == pytest.approx(theirs["BLEU"][1].p_value)
+    assert paired_bootstrap(chrf, b, a, refs, n=300, seed=12345) == pytest.approx(theirs["chrF2"][1].p_value)
+    assert paired_bootstrap(bleu, a, a, refs, n=50) == 1.0          # a system does not differ from itself,
+    same = PairedTest([("a", a), ("a", a)], {"BLEU": BLEU()}, [refs], test_type="bs", n_samples=50)()[1]
+    assert same["BLEU"][1].p_value == 1 / 51                      # where sacreBLEU says it does
+    with pytest.raises(ValueError, match="equally long"):
+        paired_bootstrap(bleu, a, b[:-1], refs)
