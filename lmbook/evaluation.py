@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from typing import NamedTuple
 
@@ -185,7 +186,7 @@ def _ngrams(tokens: list[str], order: int) -> Counter:
     return Counter(tuple(tokens[i:i + n]) for n in range(1, order + 1) for i in range(len(tokens) - n + 1))
 
 
-def bleu(hypotheses, references, tokenize: str = "13a", order: int = 4) -> float:
+def bleu(hypotheses, references, tokenize: str = "13a", order: int = 4, normalize: bool = False) -> float:
     """Corpus BLEU on a 0–100 scale, as ``sacrebleu.corpus_bleu`` computes it.
 
     Per hypothesis: its n-grams (n = 1..``order``) are matched against the references, each
@@ -201,6 +202,8 @@ def bleu(hypotheses, references, tokenize: str = "13a", order: int = 4) -> float
         references: one string per hypothesis, or one list of strings per hypothesis.
         tokenize: a key of :data:`BLEU_TOKENIZERS`: ``"13a"``, ``"zh"``, ``"char"`` or ``"none"``.
         order: the longest n-gram.
+        normalize: NFKC-normalise every text first, so that full-width ``１９９８`` matches ``1998``
+            (People's Daily writes full-width forms); off by default, as in sacreBLEU.
 
     Raises:
         ValueError: empty or unequal inputs, a hypothesis without references, an unknown tokenizer.
@@ -214,7 +217,7 @@ def bleu(hypotheses, references, tokenize: str = "13a", order: int = 4) -> float
     if tokenize not in BLEU_TOKENIZERS:
         raise ValueError(f"tokenize must be one of {', '.join(BLEU_TOKENIZERS)}, got {tokenize!r}")
     order = check_int("order", order, minimum=1)
-    hypotheses, references = _pairs(hypotheses, references)
+    hypotheses, references = _pairs(hypotheses, references, normalize)
     split = BLEU_TOKENIZERS[tokenize]
     matches, totals, hyp_len, ref_len = np.zeros(order), np.zeros(order), 0, 0
     for hyp, refs in zip(hypotheses, references):
@@ -275,7 +278,7 @@ def _f_beta(stats: np.ndarray, beta: float) -> float:
     return float(100 * (1 + beta**2) * precision * recall / (beta**2 * precision + recall))
 
 
-def chrf(hypotheses, references, order: int = 6, beta: float = 2.0) -> float:
+def chrf(hypotheses, references, order: int = 6, beta: float = 2.0, normalize: bool = False) -> float:
     """Corpus chrF (Popović, 2015) on a 0–100 scale, as ``sacrebleu.corpus_chrf`` computes it.
 
     Character n-grams (n = 1..``order``, spaces removed) of each hypothesis are matched with
@@ -283,6 +286,8 @@ def chrf(hypotheses, references, order: int = 6, beta: float = 2.0) -> float:
     are summed over the corpus, and chrF is the F-beta score (recall weighted ``beta`` times
     as much as precision) of the precision and recall averaged over the orders.  It needs no
     tokenizer, so it works for Chinese as it is.  Taught in chapter 7.
+
+    ``normalize`` is as in :func:`bleu`.
 
     Raises:
         ValueError: as :func:`bleu`.
@@ -293,7 +298,7 @@ def chrf(hypotheses, references, order: int = 6, beta: float = 2.0) -> float:
     """
     order = check_int("order", order, minimum=1)
     check_rate("beta", beta, high=math.inf, include_low=False)
-    hypotheses, references = _pairs(hypotheses, references)
+    hypotheses, references = _pairs(hypotheses, references, normalize)
     total = np.zeros((order, 3))
     for hyp, refs in zip(hypotheses, references):
         candidates = [_chrf_statistics(hyp, ref, order) for ref in refs]
@@ -354,7 +359,7 @@ def _rouge_pair(hyp: list, ref: list) -> dict[str, PRF]:
     return scores
 
 
-def rouge(hypotheses, references, tokenize: str = "auto") -> dict[str, PRF]:
+def rouge(hypotheses, references, tokenize: str = "auto", normalize: bool = False) -> dict[str, PRF]:
     """ROUGE-1, ROUGE-2 and ROUGE-L (Lin, 2004), each the mean over pairs of its per-pair :class:`PRF`.
 
     ROUGE-n matches the n-grams of each hypothesis with its reference's (clipped counts):
@@ -368,6 +373,7 @@ def rouge(hypotheses, references, tokenize: str = "auto") -> dict[str, PRF]:
         tokenize: a key of :data:`ROUGE_TOKENIZERS`.  ``"auto"`` splits Chinese into characters
             and keeps Latin words; ``"rouge_score"`` is rouge-score's default, which keeps only
             ``[a-z0-9]`` and so scores every Chinese pair 0 (chapter 7's pitfall).
+        normalize: as in :func:`bleu`.
 
     Raises:
         ValueError: as :func:`bleu`, or an unknown tokenizer.
@@ -380,7 +386,7 @@ def rouge(hypotheses, references, tokenize: str = "auto") -> dict[str, PRF]:
     """
     if tokenize not in ROUGE_TOKENIZERS:
         raise ValueError(f"tokenize must be one of {', '.join(ROUGE_TOKENIZERS)}, got {tokenize!r}")
-    hypotheses, references = _pairs(hypotheses, references)
+    hypotheses, references = _pairs(hypotheses, references, normalize)
     split = ROUGE_TOKENIZERS[tokenize]
     per_pair = []
     for hyp, refs in zip(hypotheses, references):
@@ -576,8 +582,8 @@ def multiple_choice(score_fn, contexts, choices, answers) -> dict[str, float]:
     return {"acc": float(hits[:, 0].mean()), "acc_norm": float(hits[:, 1].mean())}
 
 
-def _pairs(hypotheses, references) -> tuple[list[str], list[list[str]]]:
-    """Hypotheses and, for each, its list of references; checked."""
+def _pairs(hypotheses, references, normalize: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Hypotheses and, for each, its list of references; checked, and NFKC-normalised if asked."""
     hypotheses = list(hypotheses)
     references = [[r] if isinstance(r, str) else list(r) for r in references]
     if not hypotheses:
@@ -589,4 +595,7 @@ def _pairs(hypotheses, references) -> tuple[list[str], list[list[str]]]:
         if not isinstance(hyp, str) or not refs or not all(isinstance(r, str) for r in refs):
             raise ValueError(f"item {i}: expected a hypothesis string and at least one reference "
                              f"string, got {hyp!r} and {refs!r}")
+    if normalize:      # full-width letters, digits and punctuation become their ASCII forms
+        hypotheses = [unicodedata.normalize("NFKC", h) for h in hypotheses]
+        references = [[unicodedata.normalize("NFKC", r) for r in refs] for refs in references]
     return hypotheses, references
