@@ -42,9 +42,11 @@ import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from lmbook import __version__, data
@@ -183,7 +185,8 @@ def _stream_losses(model, spec, ids: np.ndarray) -> np.ndarray:
 
     if isinstance(spec, GPTRecipe):
         return metrics.stream_losses(model, ids, context=spec.seq_len)
-    reader = spec.build(model.get_layer("embedding").input_dim, stateful_batch_size=1)
+    with _float32():
+        reader = spec.build(model.get_layer("embedding").input_dim, stateful_batch_size=1)
     reader.set_weights(model.get_weights())
     return metrics.stateful_losses(reader, ids)
 
@@ -193,12 +196,25 @@ def _stream_loss(model, spec, ids: np.ndarray) -> float:
     return float(_stream_losses(model, spec, ids).mean())
 
 
+@contextmanager
+def _float32():
+    """Build models in float32 whatever the global dtype policy (a notebook may have set
+    ``mixed_bfloat16``): a preset computes as its card was measured."""
+    policy = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+
+
 def _restore(spec, arrays) -> tuple:
     """The model and vocabulary stored in ``arrays`` (an ``.npz``)."""
     from lmbook.text import Vocabulary
 
     vocabulary = Vocabulary(list(arrays["vocabulary"]))
-    model = spec.build(len(vocabulary))
+    with _float32():
+        model = spec.build(len(vocabulary))
     weights = [arrays[f"w{i:03d}"].astype("float32") for i in range(len(model.weights))]
     model.set_weights(weights)
     return model, vocabulary

@@ -123,6 +123,19 @@ def test_a_loaded_preset_scores_and_generates(tiny_here):
     assert len(out) == 36 and "".join(preset.vocabulary.decode(out[:6])) == "ROMEO:"
 
 
+def test_a_preset_computes_in_float32_under_a_mixed_global_policy(tiny_here):
+    _, info = tiny_here
+    text = data.load_tiny_shakespeare("validation")[:presets.SLICE_CHARS]
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        preset = presets.load("tiny")
+        assert keras.mixed_precision.dtype_policy().name == "mixed_bfloat16"   # left as it was
+        assert {layer.dtype_policy.name for layer in preset.model.layers} == {"float32"}
+        assert preset.cross_entropy(text) == pytest.approx(info["slice"]["loss"], abs=1e-5)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def test_the_table_lists_built_and_unbuilt_presets(tiny_here):
     lines = presets.table().splitlines()
     assert any(line.startswith("tiny ") and "0.00" in line for line in lines)
