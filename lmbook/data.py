@@ -25,17 +25,20 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import pooch
 
 from lmbook.checks import check_int
 
 __all__ = [
+    "Article",
     "CHARACTER_CORPORA",
     "REGISTRY",
     "DatasetUnavailableError",
@@ -47,6 +50,7 @@ __all__ = [
     "load_peoples_daily",
     "load_tiny_shakespeare",
     "load_tiny_shakespeare_lines",
+    "peoples_daily_articles",
     "peoples_daily_stream",
     "peoples_daily_words",
     "split_bounds",
@@ -304,6 +308,70 @@ def peoples_daily_stream(split: str | None = None) -> str:
         '迈向充满希望'
     """
     return "\n".join("".join(words) for words in peoples_daily_words(split))
+
+
+# A People's Daily dateline, with the byline that may follow it: 新华社北京１月２７日电（记者…）,
+# 据新华社…电, 本报东京１月２７日电记者于青报道：, 本报讯.
+_DATELINE = re.compile(r"^据?(?:新华社|本报)[^，。：（）]{0,20}?[电讯](?:（[^）]{0,30}）|记者[^，。：]{1,20}报道：)?")
+
+
+class Article(NamedTuple):
+    """A People's Daily article found by :func:`peoples_daily_articles`."""
+
+    headline: str
+    lead: str          # the first sentence after the dateline, without its 。
+    body: list[str]    # the article's lines, the first without its dateline
+
+
+def _is_title(line: str) -> bool:
+    """Whether ``line`` is short and does not end a sentence: a headline, caption or byline."""
+    return len(line) <= 30 and line[-1:] not in tuple("。！？；：")
+
+
+def _is_headline(line: str, next_line: str) -> bool:
+    """Whether ``line`` looks like a headline: a title, not a caption, followed by a dateline."""
+    return (len(line) >= 4 and _is_title(line) and "图" not in line
+            and not _DATELINE.match(line) and bool(_DATELINE.match(next_line)))
+
+
+def peoples_daily_articles(split: str | None = None) -> list[Article]:
+    """Headline, lead and body of the People's Daily articles: chapter 7's headline-generation task.
+
+    The corpus has no article boundaries, so a heuristic finds them: a line is a headline
+    when it has 4 to 30 characters, does not end a sentence (。！？；：), is not a caption
+    (图片, 图) nor itself a dateline, and the next line opens with a dateline
+    (``新华社北京１月２７日电``, ``本报讯``, ``据新华社…电``, with any byline in brackets or
+    ``记者…报道：``).  The lead is that line's first sentence after the dateline, up to its
+    first 。, kept when it has 10 to 150 characters; the body runs to the next headline, at
+    most 10 lines (a short line that ends no sentence, such as a caption or a byline, ends
+    it too).  An article belongs to the split of its headline's line
+    (:func:`load_peoples_daily`'s sentence split) and stops at the split's end.  Chapter 7
+    checks 50 of them by eye.
+
+    Example:
+        >>> articles = peoples_daily_articles("test")
+        >>> len(articles), articles[0].headline, articles[0].lead[:9], len(articles[0].body)
+        (65, '南京网上拜年新鲜便捷', '昨天上午，正在大学', 3)
+    """
+    lines = peoples_daily_stream().split("\n")
+    _select([], split)                                  # an unknown split raises here
+    train_end, validation_end = split_bounds(len(lines))
+    start, end = {None: (0, len(lines)), "train": (0, train_end), "validation": (train_end, validation_end),
+                  "test": (validation_end, len(lines))}[split]
+    articles = []
+    for i in range(start, end - 1):
+        if not _is_headline(lines[i], lines[i + 1]):
+            continue
+        first = lines[i + 1][_DATELINE.match(lines[i + 1]).end():]
+        lead = first.split("。")[0].strip()
+        body = [first]
+        for line in lines[i + 2:min(end, i + 11)]:
+            if _is_title(line):
+                break
+            body.append(line)
+        if 10 <= len(lead) <= 150:
+            articles.append(Article(lines[i], lead, body))
+    return articles
 
 
 #: The character corpora of chapters 3 and 4, by name: their stream loaders.

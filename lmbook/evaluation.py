@@ -25,9 +25,10 @@ import numpy as np
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bleu", "bootstrap_ci", "chrf",
+__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bits_per_byte", "bleu", "block_interval",
+           "block_sums", "bootstrap_ci", "chrf",
            "copy_rate", "distinct_n", "expected_calibration_error", "fit_temperature", "multiple_choice",
-           "paired_bootstrap", "prf1", "rouge", "stream_difference"]
+           "paired_bootstrap", "prf1", "rouge", "stream_difference", "stream_row"]
 
 
 class Interval(NamedTuple):
@@ -88,10 +89,69 @@ def stream_difference(a, b, blocks: int = 64, n: int = 1000, level: float = 0.95
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"a and b must be losses on the same targets, got shapes {a.shape} and {b.shape}")
-    blocks = check_int("blocks", blocks, minimum=1, maximum=len(a))
-    parts = np.array_split(a - b, blocks)
-    sums, counts = np.array([p.sum() for p in parts]), np.array([len(p) for p in parts])
+    return block_interval(*block_sums(a - b, blocks), n=n, level=level, seed=seed)
+
+
+def block_sums(losses, blocks: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The sums and lengths of ``blocks`` contiguous blocks of a stream's per-token losses.
+
+    What a leaderboard stores per model (chapter 7): two models' block sums on the same
+    stream subtract to the block sums of their difference, so :func:`block_interval` gives
+    :func:`stream_difference` without the per-token losses.
+
+    Example:
+        >>> block_sums(np.arange(10.0), blocks=3)
+        (array([ 6., 15., 24.]), array([4, 3, 3]))
+    """
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim != 1:
+        raise ValueError(f"losses must be one loss per token (1-D), got shape {losses.shape}")
+    blocks = check_int("blocks", blocks, minimum=1, maximum=len(losses))
+    parts = np.array_split(losses, blocks)
+    return np.array([p.sum() for p in parts]), np.array([len(p) for p in parts])
+
+
+def block_interval(sums, counts, n: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
+    """The mean loss per token, ``sum(sums) / sum(counts)``, with a bootstrap interval over blocks.
+
+    Example:
+        >>> block_interval(*block_sums(np.ones(640))).estimate
+        1.0
+    """
     return bootstrap_ci(lambda s, c: s.sum() / c.sum(), sums, counts, n=n, level=level, seed=seed)
+
+
+def stream_row(model: str, losses, text: str, blocks: int = 64) -> dict:
+    """One row of chapter 7's leaderboard: ``model``'s per-character ``losses`` on ``text[1:]``.
+
+    Nats per character, bits per byte, and the block sums (:func:`block_sums`) from which
+    intervals and paired differences with any other row on the same text are computed.
+
+    Example:
+        >>> row = stream_row("uniform", np.full(9, np.log(2)), "abcdefghij", blocks=3)
+        >>> round(row["nats_per_char"], 4), row["bits_per_byte"], row["block_counts"]
+        (0.6931, 1.0, [3, 3, 3])
+    """
+    losses = np.asarray(losses, dtype=float)
+    sums, counts = block_sums(losses, blocks)
+    return {"model": model, "nats_per_char": float(losses.mean()), "bits_per_byte": bits_per_byte(losses, text),
+            "chars": len(losses), "block_sums": sums.tolist(), "block_counts": counts.tolist()}
+
+
+def bits_per_byte(losses, text: str) -> float:
+    """Bits per UTF-8 byte of ``text[1:]``, the tokens ``losses`` (nats, one per character) score.
+
+    lm-evaluation-harness's unit: it compares models with any tokenisation, and English with
+    Chinese, whose characters take three bytes.  Taught in chapter 7.
+
+    Example:
+        >>> round(bits_per_byte(np.full(2, np.log(2)), "中文字"), 4)    # 1 bit per character, 3 bytes each
+        0.3333
+    """
+    losses = np.asarray(losses, dtype=float)
+    if len(losses) != len(text) - 1:
+        raise ValueError(f"losses must score text[1:], {len(text) - 1} characters; got {len(losses)} losses")
+    return float(losses.sum() / math.log(2) / len(text[1:].encode("utf-8")))
 
 
 def paired_bootstrap(metric, a, b, references, n: int = 1000, seed: int = 0) -> float:

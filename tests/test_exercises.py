@@ -14,6 +14,7 @@ from lmbook.exercises import (
     ch04,
     ch05,
     ch06,
+    ch07,
     expect_equal,
     expect_number,
     score,
@@ -96,12 +97,23 @@ CH06 = [
     (ch06.q5, 512, [(64, "one replica"), (128, "multiply"), (16, "one micro-batch"), (500, "not right")]),
 ]
 
+CH07 = [
+    (ch07.q1, math.exp(1 - 20 / 16), [(16 / 20, "exponential"), (math.exp(1 - 16 / 20), "upside down"),
+                                      (1.0, "penalised")]),
+    (ch07.q2, 2 * 0.5 * 0.6 / 1.1, [(0.6, "recall alone"), (0.5, "precision alone"), (0.4, "subsequence")]),
+    (ch07.q3, 70 / 85, [(0.85, "accuracy"), (35 / 40, "recall alone"), (35 / 45, "precision alone")]),
+    (ch07.q4, 3.6 / 3 / math.log(2), [(3.6 / math.log(2), "bits per character"), (1.2, "nats per byte"),
+                                      (10.8 / math.log(2), "don't multiply")]),
+    (ch07.q5, False, [(True, "contains zero")]),
+]
+
 
 @pytest.mark.parametrize(
-    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05 + CH06,
+    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05 + CH06 + CH07,
     ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02]
     + [f"ch03-{q.name}" for q, _, _ in CH03] + [f"ch04-{q.name}" for q, _, _ in CH04]
-    + [f"ch05-{q.name}" for q, _, _ in CH05] + [f"ch06-{q.name}" for q, _, _ in CH06],
+    + [f"ch05-{q.name}" for q, _, _ in CH05] + [f"ch06-{q.name}" for q, _, _ in CH06]
+    + [f"ch07-{q.name}" for q, _, _ in CH07],
 )
 def test_exercise(q, right, wrongs, capsys):
     q.check(right)
