@@ -140,3 +140,21 @@ def test_chinese_reviews_reject_bad_splits():
         data.load_chinese_reviews("dev")
     with pytest.raises(ValueError, match="split='train' needs deduplicate=True"):
         data.load_chinese_reviews("train", deduplicate=False)
+
+
+def test_peoples_daily_articles_pair_a_headline_with_the_lead_after_its_dateline():
+    splits = {split: data.peoples_daily_articles(split) for split in data.SPLITS}
+    assert sum(map(len, splits.values())) == len(data.peoples_daily_articles())
+    for split, articles in splits.items():
+        lines = set(data.peoples_daily_stream(split).split("\n"))
+        for article in articles:
+            assert article.headline in lines and set(article.body[1:]) <= lines   # from its own split
+            assert 4 <= len(article.headline) <= 30 and "图" not in article.headline
+            assert 10 <= len(article.lead) <= 150 and "。" not in article.lead
+            assert article.body[0].startswith(article.lead)
+            assert not data._DATELINE.match(article.body[0]), article   # the dateline is cut off
+
+
+def test_peoples_daily_articles_rejects_an_unknown_split():
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.peoples_daily_articles("dev")

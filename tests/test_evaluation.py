@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import sacrebleu
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 from sklearn.metrics import precision_recall_fscore_support
 
+from lmbook import evaluation
 from lmbook.evaluation import (
     BLEU_TOKENIZERS,
     ROUGE_TOKENIZERS,
@@ -254,3 +257,32 @@ def test_normalisation_is_an_option_that_makes_full_width_digits_match():
     assert chrf(hyp, ref) < 100 and chrf(hyp, ref, normalize=True) == pytest.approx(100)
     assert rouge(hyp, ref, "char")["rouge1"].f < 1
     assert rouge(hyp, ref, "char", normalize=True)["rouge1"].f == 1
+
+
+# --- Leaderboard rows: block sums, intervals, bits per byte ------------------------------------------
+
+
+def test_block_sums_of_a_difference_give_the_stream_difference():
+    rng = np.random.default_rng(0)
+    a, b = rng.random(1000), rng.random(1000)
+    (sa, counts), (sb, _) = evaluation.block_sums(a), evaluation.block_sums(b)
+    assert evaluation.block_interval(sa - sb, counts) == evaluation.stream_difference(a, b)
+    assert counts.sum() == 1000 and len(counts) == 64
+
+
+def test_bits_per_byte_counts_utf8_bytes():
+    text = "ab中文\n"                                  # scores "b中文\n": 1 + 3 + 3 + 1 bytes
+    losses = np.full(4, math.log(2))                  # one bit per character
+    assert evaluation.bits_per_byte(losses, text) == pytest.approx(4 / 8)
+    row = evaluation.stream_row("m", losses, text, blocks=2)
+    assert row["bits_per_byte"] == pytest.approx(0.5) and row["block_counts"] == [2, 2]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: evaluation.bits_per_byte(np.ones(3), "abc"), "losses must score text"),
+    (lambda: evaluation.block_sums(np.ones((2, 3))), "losses must be one loss per token"),
+    (lambda: evaluation.block_sums(np.ones(3), blocks=4), "blocks"),
+])
+def test_leaderboard_helpers_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
