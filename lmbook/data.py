@@ -311,8 +311,8 @@ def peoples_daily_stream(split: str | None = None) -> str:
 
 
 # A People's Daily dateline, with the byline that may follow it: 新华社北京１月２７日电（记者…）,
-# 据新华社…电, 本报东京１月２７日电记者于青报道：, 本报讯.
-_DATELINE = re.compile(r"^据?(?:新华社|本报)[^，。：（）]{0,20}?[电讯](?:（[^）]{0,30}）|记者[^，。：]{1,20}报道：)?")
+# 据新华社…电, 本报东京１月２７日电记者于青报道：, 本报讯新华社记者…、本报记者…报道：, 本报讯.
+_DATELINE = re.compile(r"^据?(?:新华社|本报)[^，。：（）]{0,20}?[电讯](?:（[^）]{0,30}）|[^，。：（]{0,12}?记者[^。：]{1,30}?报道：)?")
 
 
 class Article(NamedTuple):
@@ -330,7 +330,7 @@ def _is_title(line: str) -> bool:
 
 def _is_headline(line: str, next_line: str) -> bool:
     """Whether ``line`` looks like a headline: a title, not a caption, followed by a dateline."""
-    return (len(line) >= 4 and _is_title(line) and "图" not in line
+    return (len(line) >= 4 and _is_title(line) and "图" not in line and not line.startswith("（")
             and not _DATELINE.match(line) and bool(_DATELINE.match(next_line)))
 
 
@@ -339,7 +339,7 @@ def peoples_daily_articles(split: str | None = None) -> list[Article]:
 
     The corpus has no article boundaries, so a heuristic finds them: a line is a headline
     when it has 4 to 30 characters, does not end a sentence (。！？；：), is not a caption
-    (图片, 图) nor itself a dateline, and the next line opens with a dateline
+    (图片, 图), an author's credit in brackets (（任文）) nor itself a dateline, and the next line opens with a dateline
     (``新华社北京１月２７日电``, ``本报讯``, ``据新华社…电``, with any byline in brackets or
     ``记者…报道：``).  The lead is that line's first sentence after the dateline, up to its
     first 。, kept when it has 10 to 150 characters; the body runs to the next headline, at
