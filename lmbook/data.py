@@ -312,7 +312,8 @@ def peoples_daily_stream(split: str | None = None) -> str:
 
 # A People's Daily dateline, with the byline that may follow it: 新华社北京１月２７日电（记者…）,
 # 据新华社…电, 本报东京１月２７日电记者于青报道：, 本报讯新华社记者…、本报记者…报道：, 本报讯.
-_DATELINE = re.compile(r"^据?(?:新华社|本报)[^，。：（）]{0,20}?[电讯](?:（[^）]{0,30}）|[^，。：（]{0,12}?记者[^。：]{1,30}?报道：)?")
+_DATELINE = re.compile(r"^据?(?:新华社|本报)[^，。：（）]{0,20}?[电讯]"           # the place and date
+                       r"(?:（[^）]{0,30}）|[^，。：（]{0,12}?记者[^。：]{1,30}?报道：)?")   # the byline
 
 
 class Article(NamedTuple):
@@ -339,7 +340,8 @@ def peoples_daily_articles(split: str | None = None) -> list[Article]:
 
     The corpus has no article boundaries, so a heuristic finds them: a line is a headline
     when it has 4 to 30 characters, does not end a sentence (。！？；：), is not a caption
-    (图片, 图), an author's credit in brackets (（任文）) nor itself a dateline, and the next line opens with a dateline
+    (图片, 图), an author's credit in brackets (（任文）) nor itself a dateline, and the next line
+    opens with a dateline
     (``新华社北京１月２７日电``, ``本报讯``, ``据新华社…电``, with any byline in brackets or
     ``记者…报道：``).  The lead is that line's first sentence after the dateline, up to its
     first 。, kept when it has 10 to 150 characters; the body runs to the next headline, at

@@ -25,8 +25,8 @@ import numpy as np
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bits_per_byte", "bleu", "block_interval",
-           "block_sums", "bootstrap_ci", "chrf",
+__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bits_per_byte", "bleu",
+           "block_interval", "block_sums", "bootstrap_ci", "chrf",
            "copy_rate", "distinct_n", "expected_calibration_error", "fit_temperature", "multiple_choice",
            "paired_bootstrap", "prf1", "rouge", "stream_difference", "stream_row"]
 
@@ -134,8 +134,9 @@ def stream_row(model: str, losses, text: str, blocks: int = 64) -> dict:
     """
     losses = np.asarray(losses, dtype=float)
     sums, counts = block_sums(losses, blocks)
-    return {"model": model, "nats_per_char": float(losses.mean()), "bits_per_byte": bits_per_byte(losses, text),
-            "chars": len(losses), "block_sums": sums.tolist(), "block_counts": counts.tolist()}
+    return {"model": model, "nats_per_char": float(losses.mean()),
+            "bits_per_byte": bits_per_byte(losses, text), "chars": len(losses),
+            "block_sums": sums.tolist(), "block_counts": counts.tolist()}
 
 
 def bits_per_byte(losses, text: str) -> float:

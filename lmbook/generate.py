@@ -7,7 +7,8 @@ feeds it the prompt, turns the last position's logits into a distribution with
 :func:`next_token_probs` (temperature, top-k, top-p) and samples from it, one token at a
 time.  ``temperature=0`` is greedy decoding.  A model with a window (a GPT, see
 :func:`lmbook.models.context_window`) is fed only the last tokens that fit in it, as nanoGPT's
-``generate`` does; a recurrent model reads the whole text.
+``generate`` does; a recurrent model reads the whole text, and a stateful one (batch size 1)
+reads the prompt once and then one new token per step, its state carrying the rest.
 
 Example:
     >>> probs = next_token_probs(np.array([2.0, 1.0, 0.0]), temperature=1.0, top_k=2)
@@ -24,7 +25,7 @@ import keras
 import numpy as np
 
 from lmbook.checks import check_int, check_rate
-from lmbook.models import context_window
+from lmbook.models import context_window, reset_states, stateful_batch_size
 
 __all__ = ["generate", "next_token_probs"]
 
@@ -119,11 +120,29 @@ def generate(
         context_len = window
     else:
         context_len = check_int("context_len", context_len, minimum=1, maximum=window)
+    stateful = _is_stateful(model)
+    if stateful:
+        reset_states(model)
     rng = np.random.default_rng(seed)
-    for _ in range(max_new_tokens):
-        fed = ids[-context_len:] if context_len else ids
+    for step in range(max_new_tokens):
+        if stateful:                       # the state holds the text so far: feed only what is new
+            fed = ids if step == 0 else ids[-1:]
+        else:
+            fed = ids[-context_len:] if context_len else ids
         logits = model(np.array([fed], dtype="int32"), training=False)
         last = keras.ops.convert_to_numpy(logits[0, -1])
         probs = next_token_probs(last, temperature, top_k, top_p)
         ids.append(int(rng.choice(len(probs), p=probs)))
+    if stateful:
+        reset_states(model)
     return np.array(ids, dtype=np.int32)
+
+
+def _is_stateful(model) -> bool:
+    """Whether ``model`` carries its recurrent state from call to call (a batch of one, then)."""
+    if not any(getattr(layer, "stateful", False) for layer in getattr(model, "layers", ())):
+        return False
+    if stateful_batch_size(model) != 1:
+        raise ValueError(f"a stateful model must have a batch size of 1 to generate, "
+                         f"got {stateful_batch_size(model)}")
+    return True

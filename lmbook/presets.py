@@ -173,10 +173,13 @@ class Preset:
         return block_cross_entropy(self.model, self.vocabulary.encode(text), block, NANOGPT_BLOCKS)
 
     def generate(self, prompt: str, max_new_tokens: int, **sampling) -> np.ndarray:
-        """Continue ``prompt``; ``sampling`` as :func:`lmbook.generate.generate` takes it."""
+        """Continue ``prompt``; ``sampling`` as :func:`lmbook.generate.generate` takes it.
+
+        A recurrent preset generates statefully: each step reads one new character."""
         from lmbook.generate import generate
 
-        return generate(self.model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
+        model = self.model if isinstance(self.recipe, GPTRecipe) else _stateful_reader(self.model, self.recipe)
+        return generate(model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
 
 
 def _stream_losses(model, spec, ids: np.ndarray) -> np.ndarray:
@@ -185,10 +188,15 @@ def _stream_losses(model, spec, ids: np.ndarray) -> np.ndarray:
 
     if isinstance(spec, GPTRecipe):
         return metrics.stream_losses(model, ids, context=spec.seq_len)
+    return metrics.stateful_losses(_stateful_reader(model, spec), ids)
+
+
+def _stateful_reader(model, spec):
+    """A stateful copy (batch size 1) of recurrent preset ``model``: it reads a text in pieces."""
     with _float32():
         reader = spec.build(model.get_layer("embedding").input_dim, stateful_batch_size=1)
     reader.set_weights(model.get_weights())
-    return metrics.stateful_losses(reader, ids)
+    return reader
 
 
 def _stream_loss(model, spec, ids: np.ndarray) -> float:

@@ -266,7 +266,8 @@ def test_block_sums_of_a_difference_give_the_stream_difference():
     rng = np.random.default_rng(0)
     a, b = rng.random(1000), rng.random(1000)
     (sa, counts), (sb, _) = evaluation.block_sums(a), evaluation.block_sums(b)
-    assert np.allclose(evaluation.block_interval(sa - sb, counts), evaluation.stream_difference(a, b), rtol=1e-12)
+    paired = evaluation.block_interval(sa - sb, counts)
+    assert np.allclose(paired, evaluation.stream_difference(a, b), rtol=1e-12)
     assert counts.sum() == 1000 and len(counts) == 64
 
 

@@ -59,6 +59,7 @@ class Recorder:
     def __init__(self, model):
         self.model, self.lengths = model, []
         self.max_length = getattr(model, "max_length", None)   # the window, if any
+        self.layers, self.inputs = model.layers, model.inputs  # whether it is stateful
 
     def __call__(self, x, training=None):
         self.lengths.append(x.shape[-1])
@@ -88,3 +89,17 @@ def test_generate_crops_a_gpt_to_its_window_and_a_recurrent_model_not():
     generate(rnn, prompt, max_new_tokens=3, seed=2)
     assert rnn.lengths == [6, 7, 8]                                # no window: the whole text
 
+
+
+def test_a_stateful_model_generates_as_if_it_reread_the_whole_text():
+    model = recurrent_lm(12, "lstm", units=8, layers=2)
+    reader = recurrent_lm(12, "lstm", units=8, layers=2, stateful_batch_size=1)
+    reader.set_weights(model.get_weights())
+    recorded = Recorder(reader)
+    prompt = [1, 2, 3, 4, 5]
+    out = generate(recorded, prompt, max_new_tokens=4, seed=3)
+    assert recorded.lengths == [5, 1, 1, 1]                      # the prompt once, then one id a step
+    assert (out == generate(model, prompt, max_new_tokens=4, seed=3)).all()
+    assert (out == generate(reader, prompt, max_new_tokens=4, seed=3)).all()   # the state is reset
+    with pytest.raises(ValueError, match="batch size of 1 to generate, got 2"):
+        generate(recurrent_lm(12, "gru", units=4, stateful_batch_size=2), prompt, max_new_tokens=1)

@@ -27,7 +27,7 @@ q1 = Exercise(
         _bp,
         wrong=[
             (_HYP_LEN / _REF_LEN, "the penalty is exponential: exp(1 − r/c), not c/r."),
-            (math.exp(1 - _HYP_LEN / _REF_LEN), "upside down: r/c, the references' length over the output's."),
+            (math.exp(1 - _HYP_LEN / _REF_LEN), "upside down: r/c is the references' length / the output's."),
             (1.0, "the output is shorter than the references, so it is penalised."),
         ],
     ),
