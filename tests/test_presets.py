@@ -57,6 +57,15 @@ def test_every_preset_reproduces_its_slice_loss(name):
     assert preset.cross_entropy(text) == pytest.approx(info["loss"], abs=1e-3)
 
 
+def test_a_recurrent_preset_generates_statefully_as_if_it_reread_the_text():
+    from lmbook.generate import generate
+
+    preset = presets.load("peoples-daily-gru")
+    prompt = preset.vocabulary.encode("新华社北京")
+    expected = generate(preset.model, prompt, 12, temperature=0.8, seed=0)     # re-reads everything
+    assert (preset.generate("新华社北京", 12, temperature=0.8, seed=0) == expected).all()
+
+
 # --- A tiny preset, built with an interruption --------------------------------------------------
 
 
@@ -221,12 +230,3 @@ def test_the_weights_file_holds_the_vocabulary_and_one_array_per_weight(tiny_her
         dtypes = {str(arrays[f"w{i:03d}"].dtype) for i in range(len(model.weights))}
         assert dtypes == {info["weights"]["dtype"]}
         assert len(arrays["vocabulary"]) == info["vocabulary_size"]
-
-
-def test_a_recurrent_preset_generates_statefully_as_if_it_reread_the_text():
-    from lmbook.generate import generate
-
-    preset = presets.load("peoples-daily-gru")
-    prompt = preset.vocabulary.encode("新华社北京")
-    expected = generate(preset.model, prompt, 12, temperature=0.8, seed=0)     # re-reads everything
-    assert (preset.generate("新华社北京", 12, temperature=0.8, seed=0) == expected).all()
