@@ -178,7 +178,8 @@ class Preset:
         A recurrent preset generates statefully: each step reads one new character."""
         from lmbook.generate import generate
 
-        model = self.model if isinstance(self.recipe, GPTRecipe) else _stateful_reader(self.model, self.recipe)
+        recurrent = not isinstance(self.recipe, GPTRecipe)
+        model = _stateful_reader(self.model, self.recipe) if recurrent else self.model
         return generate(model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
 
 
