@@ -356,12 +356,9 @@ def peoples_daily_articles(split: str | None = None) -> list[Article]:
         (65, '南京网上拜年新鲜便捷', '昨天上午，正在大学', 3)
     """
     lines = peoples_daily_stream().split("\n")
-    _select([], split)                                  # an unknown split raises here
-    train_end, validation_end = split_bounds(len(lines))
-    start, end = {None: (0, len(lines)), "train": (0, train_end), "validation": (train_end, validation_end),
-                  "test": (validation_end, len(lines))}[split]
-    articles = []
-    for i in range(start, end - 1):
+    indices = _select(range(len(lines)), split)        # the split's lines, as load_peoples_daily's
+    end, articles = indices.stop, []
+    for i in indices[:-1]:
         if not _is_headline(lines[i], lines[i + 1]):
             continue
         first = lines[i + 1][_DATELINE.match(lines[i + 1]).end():]

@@ -50,13 +50,14 @@ def count_rows(corpus: str) -> list[dict]:
 def _corpus(corpus: str) -> dict:
     """One corpus's rows, its validation-chosen order and every order's two figures."""
     train, validation, test = (data.character_stream(corpus, s) for s in data.SPLITS)
-    rows, orders = count_rows(corpus), {}
+    rows, orders, test_losses = count_rows(corpus), {}, {}
     for order in ORDERS:
+        test_losses[order] = ngram.stream_losses(train, test, order)
         orders[order] = {"validation": ngram.stream_cross_entropy(train, validation, order),
-                         "test": ngram.stream_cross_entropy(train, test, order)}
+                         "test": float(test_losses[order].mean())}
         print(f"  {corpus} MKN {order}-gram: validation {orders[order]['validation']:.4f}", flush=True)
     best = min(orders, key=lambda n: orders[n]["validation"])
-    rows.append(stream_row(f"MKN {best}-gram", ngram.stream_losses(train, test, best), test))
+    rows.append(stream_row(f"MKN {best}-gram", test_losses[best], test))
     for name, spec in sorted(presets.PRESETS.items()):
         if spec.corpus == corpus and (presets.PRETRAINED / f"{name}.json").is_file():
             rows.append(stream_row(f"preset {name}", presets.load(name).losses(test), test))
