@@ -2,7 +2,8 @@
 
 Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``) and chapter 4
 (``notebooks/04_transformers.ipynb``), which train quick models for real and then load the
-presets to show what longer training gives.
+presets to show what longer training gives; chapter 8 (``notebooks/08_pretraining_finetuning.ipynb``)
+fine-tunes the masked-LM encoder ``peoples-daily-bert``.
 
 A preset is a recipe from :mod:`lmbook.recipes`, trained by::
 
@@ -26,7 +27,7 @@ backs up at its end (``save_freq="epoch"``), which loses at most ``save_every`` 
 
 Example:
     >>> sorted(PRESETS)
-    ['peoples-daily-gpt', 'peoples-daily-gru', 'shakespeare-gpt', 'shakespeare-lstm']
+    ['peoples-daily-bert', 'peoples-daily-gpt', 'peoples-daily-gru', 'shakespeare-gpt', 'shakespeare-lstm']
     >>> preset = load("peoples-daily-gru")                 # doctest: +SKIP
     >>> preset.vocabulary.decode(preset.generate("人民", 10, seed=0))   # doctest: +SKIP
 """
@@ -51,16 +52,17 @@ import numpy as np
 
 from lmbook import __version__, data
 from lmbook.notebook import git_commit
-from lmbook.recipes import GPTRecipe, RecurrentRecipe, recipe
+from lmbook.recipes import EncoderRecipe, GPTRecipe, RecurrentRecipe, recipe
 
 __all__ = ["PRESETS", "Preset", "PresetFileError", "against_ngram", "build", "card", "load", "table"]
 
 #: The presets, by name: the recipe each is trained with.
-PRESETS: dict[str, RecurrentRecipe | GPTRecipe] = {
+PRESETS: dict[str, RecurrentRecipe | GPTRecipe | EncoderRecipe] = {
     "shakespeare-gpt": recipe("gpt", "tiny_shakespeare", "preset"),
     "shakespeare-lstm": recipe("lstm", "tiny_shakespeare", "preset"),
     "peoples-daily-gru": recipe("gru", "peoples_daily", "preset"),
     "peoples-daily-gpt": recipe("gpt", "peoples_daily", "preset"),
+    "peoples-daily-bert": recipe("bert", "peoples_daily", "preset"),
 }
 
 #: Where each corpus comes from and under what terms, for the cards.
@@ -146,7 +148,9 @@ class Preset:
     ``model`` takes any batch and length (a recurrent model) or at most its window (a GPT),
     and :meth:`generate` samples from it.  :meth:`cross_entropy` scores a text as the card
     does: a GPT in overlapping windows (:func:`lmbook.metrics.stream_cross_entropy`), a
-    recurrent model in one pass with its state carried through the whole text.
+    recurrent model in one pass with its state carried through the whole text.  An encoder
+    (``peoples-daily-bert``) is a masked LM instead: :meth:`masked_scores` and
+    :meth:`fill_mask`; :meth:`score` is the card's headline loss for either kind.
     """
 
     name: str
@@ -155,8 +159,46 @@ class Preset:
     card: dict
     recipe: RecurrentRecipe | GPTRecipe
 
+    def _causal(self, method: str) -> None:
+        if isinstance(self.recipe, EncoderRecipe):
+            raise TypeError(f"{self.name} is a masked LM (an encoder), it has no {method}(): "
+                            f"use masked_scores() or fill_mask()")
+
+    def _masked(self, method: str) -> None:
+        if not isinstance(self.recipe, EncoderRecipe):
+            raise TypeError(f"{self.name} is a causal LM, it has no {method}(): "
+                            f"use cross_entropy() or generate()")
+
+    def score(self, text: str) -> float:
+        """The card's loss of ``text``: :meth:`cross_entropy`, or an encoder's masked-token loss."""
+        if isinstance(self.recipe, EncoderRecipe):
+            return self.masked_scores(text)["loss"]
+        return self.cross_entropy(text)
+
+    def masked_scores(self, text: str) -> dict:
+        """An encoder's masked-token loss, accuracy and perplexity on ``text``, masked with seed 0
+        (:func:`lmbook.masked_lm.evaluate`); the text is folded by :func:`lmbook.segment.normalize`."""
+        from lmbook.masked_lm import evaluate
+        from lmbook.segment import normalize
+
+        self._masked("masked_scores")
+        spec = self.recipe
+        return evaluate(self.model, self.vocabulary.encode(normalize(text)), spec.seq_len, spec.mask_rate,
+                        spec.max_predictions)
+
+    def fill_mask(self, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
+        """An encoder's ``top_k`` guesses at each ``<mask>`` of ``text``: :func:`lmbook.masked_lm.fill_mask`.
+
+        The text is folded by :func:`lmbook.segment.normalize` first."""
+        from lmbook.masked_lm import fill_mask
+        from lmbook.segment import normalize
+
+        self._masked("fill_mask")
+        return fill_mask(self.model, self.vocabulary, normalize(text), top_k)
+
     def losses(self, text: str) -> np.ndarray:
         """The loss (nats) of each character of ``text[1:]``, given the text before it that fits."""
+        self._causal("losses")
         return _stream_losses(self.model, self.recipe, self.vocabulary.encode(text))
 
     def cross_entropy(self, text: str) -> float:
@@ -169,6 +211,7 @@ class Preset:
         characters (nanoGPT's) for a recurrent model."""
         from lmbook.metrics import block_cross_entropy
 
+        self._causal("nanogpt_loss")
         block = self.recipe.seq_len if isinstance(self.recipe, GPTRecipe) else 256
         return block_cross_entropy(self.model, self.vocabulary.encode(text), block, NANOGPT_BLOCKS)
 
@@ -178,6 +221,7 @@ class Preset:
         A recurrent preset generates statefully: each step reads one new character."""
         from lmbook.generate import generate
 
+        self._causal("generate")
         recurrent = not isinstance(self.recipe, GPTRecipe)
         model = _stateful_reader(self.model, self.recipe) if recurrent else self.model
         return generate(model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
@@ -200,11 +244,6 @@ def _stateful_reader(model, spec):
     return reader
 
 
-def _stream_loss(model, spec, ids: np.ndarray) -> float:
-    """The mean of :func:`_stream_losses`."""
-    return float(_stream_losses(model, spec, ids).mean())
-
-
 @contextmanager
 def _float32():
     """Build models in float32 whatever the global dtype policy (a notebook may have set
@@ -221,7 +260,7 @@ def _restore(spec, arrays) -> tuple:
     """The model and vocabulary stored in ``arrays`` (an ``.npz``)."""
     from lmbook.text import Vocabulary
 
-    vocabulary = Vocabulary(list(arrays["vocabulary"]))
+    vocabulary = Vocabulary([str(t) for t in arrays["vocabulary"]])
     with _float32():
         model = spec.build(len(vocabulary))
     weights = [arrays[f"w{i:03d}"].astype("float32") for i in range(len(model.weights))]
@@ -279,18 +318,19 @@ def table() -> str:
     Example:
         >>> print(table())                                  # doctest: +SKIP
     """
-    rows = [f"{'preset':<20} {'params':>9} {'tokens':>11} {'hours':>6}  {'val stream':>10} "
-            f"{'val nanoGPT':>11} {'test stream':>11}  device"]
+    rows = [f"{'preset':<20} {'params':>9} {'tokens':>11} {'hours':>6}  {'val loss':>10} "
+            f"{'val nanoGPT':>11} {'test loss':>11}  device   (an encoder's loss is its masked-token loss)"]
     for name in sorted(PRESETS):
         try:
             info = card(name)
         except PresetFileError:
             rows.append(f"{name:<20} (not built: python -m lmbook.presets build {name})")
             continue
-        loss = info["loss"]
+        val, test = info["loss"]["validation"], info["loss"]["test"]
+        key = "masked" if "masked" in val else "stream"
+        nanogpt = f"{val['nanogpt']:>11.4f}" if "nanogpt" in val else f"{'-':>11}"
         rows.append(f"{name:<20} {info['parameters']:>9,} {info['tokens']:>11,} "
-                    f"{info['wall_time_s'] / 3600:>6.2f}  {loss['validation']['stream']:>10.4f} "
-                    f"{loss['validation']['nanogpt']:>11.4f} {loss['test']['stream']:>11.4f}  "
+                    f"{info['wall_time_s'] / 3600:>6.2f}  {val[key]:>10.4f} {nanogpt} {test[key]:>11.4f}  "
                     f"{info['device']['device_name']}")
     return "\n".join(rows)
 
@@ -351,6 +391,7 @@ def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path
     """Train (or resume) ``name`` to ``spec.steps``; return the model and the progress record."""
     import keras
 
+    from lmbook.masked_lm import MaskedBatches
     from lmbook.text import StreamBatches, WindowBatches
     from lmbook.training import compile_lm
 
@@ -361,11 +402,17 @@ def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path
         raise RuntimeError(f"the backup in {backup} was made with another recipe for {name!r}: "
                            f"delete that folder to start again")
     stateful = isinstance(spec, RecurrentRecipe) and spec.stateful
+    masked = isinstance(spec, EncoderRecipe)
     keras.utils.set_random_seed(spec.seed)
     model = spec.build(vocab_size, spec.batch_size) if stateful else spec.build(vocab_size)
-    compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True)
-    batches = (StreamBatches if stateful else WindowBatches)(
-        train_ids, spec.batch_size, spec.seq_len, steps=save_every, seed=spec.seed)
+    compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True,
+               reduction="mean_with_sample_weight" if masked else "sum_over_batch_size")
+    if masked:
+        batches = MaskedBatches(train_ids, vocab_size, spec.batch_size, spec.seq_len, steps=save_every,
+                                rate=spec.mask_rate, max_predictions=spec.max_predictions, seed=spec.seed)
+    else:
+        batches = (StreamBatches if stateful else WindowBatches)(
+            train_ids, spec.batch_size, spec.seq_len, steps=save_every, seed=spec.seed)
     metadata = keras_dir / "training_metadata.json"
     # The data continue where the backup stopped, as if the run had never been interrupted.
     batches.epoch = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
@@ -384,10 +431,16 @@ def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path
 
 
 def _evaluate(preset: Preset) -> dict:
-    """The card's losses: stream and nanoGPT protocols, on validation and test."""
+    """The card's losses on validation and test: stream and nanoGPT protocols, or an
+    encoder's masked-token loss, accuracy and perplexity."""
     loss = {}
     for split in ("validation", "test"):
         text = data.character_stream(preset.recipe.corpus, split)
+        if isinstance(preset.recipe, EncoderRecipe):
+            scores = preset.masked_scores(text)
+            loss[split] = {"masked": round(scores["loss"], 5), "accuracy": round(scores["accuracy"], 5),
+                           "perplexity": round(scores["perplexity"], 3), "predictions": scores["predictions"]}
+            continue
         loss[split] = {"stream": round(preset.cross_entropy(text), 5),
                        "nanogpt": round(preset.nanogpt_loss(text), 5)}
     if preset.recipe.corpus == "tiny_shakespeare":   # nanoGPT's own split, for its published figures
@@ -411,7 +464,7 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
     """
     from lmbook.checks import check_int
     from lmbook.notebook import environment_info
-    from lmbook.text import Vocabulary
+    from lmbook.text import PAD, UNK, Vocabulary
 
     spec = _check_name(name)
     save_every = check_int("save_every", save_every, minimum=1, maximum=spec.steps)
@@ -428,27 +481,34 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
     backup = PRETRAINED / ".backup" / name
     backup.mkdir(parents=True, exist_ok=True)
     train_text = data.character_stream(spec.corpus, "train")
-    vocab = Vocabulary.from_tokens(train_text)
+    if isinstance(spec, EncoderRecipe):         # an encoder reads folded text (full-width ASCII → ASCII)
+        from lmbook.masked_lm import RESERVED
+        from lmbook.segment import normalize
+
+        train_text, reserved = normalize(train_text), RESERVED
+    else:
+        reserved = (PAD, UNK)
+    vocab = Vocabulary.from_tokens(train_text, reserved=reserved)
     trained, progress = _train(name, spec, vocab.encode(train_text), len(vocab), backup, save_every)
 
     model = spec.build(len(vocab))              # the stateless form a preset loads as
+    probe = Preset(name, model, vocab, {}, spec)
     weights32 = [np.asarray(w) for w in trained.get_weights()]
-    # float16 halves the file; keep it only if the validation stream loss moves by < 1e-3.
-    val_ids = vocab.encode(data.character_stream(spec.corpus, "validation"))
+    # float16 halves the file; keep it only if the validation loss moves by < 1e-3.
+    validation = data.character_stream(spec.corpus, "validation")
     model.set_weights(weights32)
-    loss32 = _stream_loss(model, spec, val_ids)
+    loss32 = probe.score(validation)
     model.set_weights([w.astype("float16").astype("float32") for w in weights32])
-    half = abs(_stream_loss(model, spec, val_ids) - loss32) < 1e-3
+    half = abs(probe.score(validation) - loss32) < 1e-3
     if not half:
         model.set_weights(weights32)
-    loss = _evaluate(Preset(name, model, vocab, {}, spec))
+    loss = _evaluate(probe)
     dtype = "float16" if half else "float32"
     buffer = io.BytesIO()
     np.savez(buffer, vocabulary=np.array(vocab.tokens),
              **{f"w{i:03d}": w.astype(dtype) for i, w in enumerate(weights32)})
     weights_path = PRETRAINED / f"{name}.npz"
     _write_atomic(weights_path, buffer.getvalue())
-    slice_ids = vocab.encode(data.character_stream(spec.corpus, "validation")[:SLICE_CHARS])
     env = environment_info()
     info = {
         "name": name,
@@ -467,9 +527,9 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
         "segments": progress["segments"],
         "commit": progress["segments"][0]["commit"],
         "loss": loss,
-        "validation_stream_float32": round(loss32, 5),
+        f"validation_{'masked' if isinstance(spec, EncoderRecipe) else 'stream'}_float32": round(loss32, 5),
         "slice": {"split": "validation", "chars": SLICE_CHARS,
-                  "loss": round(_stream_loss(model, spec, slice_ids), 5)},
+                  "loss": round(probe.score(validation[:SLICE_CHARS]), 5)},
         "weights": {"file": weights_path.name, "sha256": _sha256(weights_path),
                     "bytes": weights_path.stat().st_size, "dtype": dtype},
         "data": {"corpus": spec.corpus, "source": SOURCES[spec.corpus],

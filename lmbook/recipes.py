@@ -1,8 +1,9 @@
 """Training recipes: every neural model's hyperparameters, in one place.
 
 Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``, :class:`RecurrentRecipe`),
-chapter 4 (``notebooks/04_transformers.ipynb``, :class:`GPTRecipe`) and chapter 5
-(``notebooks/05_chinese_segmentation.ipynb``, :class:`SegmenterRecipe`).
+chapter 4 (``notebooks/04_transformers.ipynb``, :class:`GPTRecipe`), chapter 5
+(``notebooks/05_chinese_segmentation.ipynb``, :class:`SegmenterRecipe`) and chapter 8
+(``notebooks/08_pretraining_finetuning.ipynb``, :class:`EncoderRecipe`).
 
 A recipe is a frozen dataclass: the model's shape, its training schedule and its data.
 Each corpus has three named recipes per model kind, in the style of nanoGPT's
@@ -31,7 +32,7 @@ import keras
 from lmbook.checks import check_int, check_rate
 from lmbook.data import CHARACTER_CORPORA
 
-__all__ = ["CORPORA", "RECIPES", "GPTRecipe", "RecurrentRecipe", "SegmenterRecipe", "recipe"]
+__all__ = ["CORPORA", "RECIPES", "EncoderRecipe", "GPTRecipe", "RecurrentRecipe", "SegmenterRecipe", "recipe"]
 
 #: The corpora the character models train on (:func:`lmbook.data.character_stream`).
 CORPORA = CHARACTER_CORPORA
@@ -122,6 +123,42 @@ class GPTRecipe(_Training):
         from lmbook.models import gpt_lm
 
         return gpt_lm(vocab_size, self.seq_len, self.d_model, self.num_heads, self.layers, self.dropout)
+
+
+@dataclass(frozen=True)
+class EncoderRecipe(_Training):
+    """A BERT-style encoder pre-trained by masked language modelling (:func:`lmbook.masked_lm.masked_lm`).
+
+    Taught in chapter 8.  Its text is folded by :func:`lmbook.segment.normalize` (full-width
+    ASCII to ASCII), as every text it is later fine-tuned on.
+
+    Example:
+        >>> r = recipe("bert", "peoples_daily", "preset")
+        >>> r.mask_rate, r.max_predictions
+        (0.15, 20)
+    """
+
+    d_model: int = 256         # model width
+    num_heads: int = 8         # attention heads per block
+    layers: int = 4            # encoder blocks
+    mask_rate: float = 0.15    # BERT's share of selected positions (then 80/10/10)
+    max_predictions: int = 20  # at most this many selected positions per window (BERT: 20 of 128)
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_rate("mask_rate", self.mask_rate, include_low=False, include_high=True)
+        check_int("max_predictions", self.max_predictions, minimum=1, maximum=self.seq_len)
+
+    def build(self, vocab_size: int) -> keras.Model:
+        """The untrained masked LM, a window of ``seq_len`` characters.
+
+        Example:
+            >>> recipe("bert", "peoples_daily", "preset").build(100).get_layer("encoder").name
+            'encoder'
+        """
+        from lmbook.masked_lm import masked_lm
+
+        return masked_lm(vocab_size, self.seq_len, self.d_model, self.num_heads, self.layers, self.dropout)
 
 
 @dataclass(frozen=True)
@@ -282,6 +319,21 @@ _SHAKESPEARE_LSTM_PRESET = replace(
     peak_lr=3e-3,         # half chapter 3's stable 6e-3, for two layers of 512
 )
 
+# --- People's Daily, BERT (chapter 8): the GPT preset's shape and tokens, the masked objective
+_PEOPLES_DAILY_BERT_PRESET = EncoderRecipe(
+    corpus="peoples_daily",
+    d_model=256, num_heads=8, layers=4,  # the peoples-daily-gpt preset's shape: 4.4M parameters
+    mask_rate=0.15,
+    max_predictions=20,   # 15% of 128 is 19.2 on average; BERT caps 128-token rows at 20
+    dropout=0.1,          # BERT's
+    batch_size=32,
+    seq_len=128,          # reviews have a median of 46 characters; 128 covers 80% of them whole
+    steps=3000,           # 12.3M characters, as the GPT preset: about 90 minutes of one CPU thread
+    peak_lr=1e-3,         # the GPT preset's rate
+    weight_decay=0.01,    # BERT's
+    seed=0,
+)
+
 #: Every recipe, by ``(model, corpus, mode)``; see :func:`recipe`.
 RECIPES = {
     ("lstm", "tiny_shakespeare", "quick"): _SHAKESPEARE_LSTM_QUICK,
@@ -296,13 +348,15 @@ RECIPES = {
     ("gpt", "peoples_daily", "quick"): _PEOPLES_DAILY_GPT_QUICK,
     ("gpt", "peoples_daily", "full"): _PEOPLES_DAILY_GPT_FULL,
     ("gpt", "peoples_daily", "preset"): _PEOPLES_DAILY_GPT_PRESET,
+    ("bert", "peoples_daily", "preset"): _PEOPLES_DAILY_BERT_PRESET,
     ("segmenter", "peoples_daily", "quick"): _SEGMENTER_QUICK,
     ("segmenter", "peoples_daily", "full"): _SEGMENTER_FULL,
 }
 
 
-def recipe(model: str, corpus: str, mode: str) -> RecurrentRecipe | GPTRecipe | SegmenterRecipe:
-    """The recipe for ``model`` (``"lstm"``, ``"gru"``, ``"gpt"``, ``"segmenter"``) on ``corpus`` in ``mode``.
+def recipe(model: str, corpus: str, mode: str) -> _Training:
+    """The recipe for ``model`` (``"lstm"``, ``"gru"``, ``"gpt"``, ``"bert"``, ``"segmenter"``) on
+    ``corpus`` in ``mode``.
 
     Raises:
         KeyError: naming the known ``(model, corpus, mode)`` triples.

@@ -55,7 +55,7 @@ def warmup_cosine(
 
 def compile_lm(
     model: keras.Model, steps: int, peak_lr: float = 6e-3, weight_decay: float = 0.0,
-    clipnorm: float = 1.0, jit_compile: bool | str = "auto",
+    clipnorm: float = 1.0, jit_compile: bool | str = "auto", reduction: str = "sum_over_batch_size",
 ) -> keras.Model:
     """Compile an LM (logits out) with Adam, or AdamW when ``weight_decay > 0``.
 
@@ -63,7 +63,8 @@ def compile_lm(
     embeddings, not biases or LayerNorm scales.
     The loss is the cross-entropy on logits, so the reported loss is in nats per token.
     Gradients are clipped to global norm ``clipnorm``; the learning rate follows
-    :func:`warmup_cosine`.  Returns ``model``.
+    :func:`warmup_cosine`.  ``reduction="mean_with_sample_weight"`` averages the loss over
+    the positions with a nonzero sample weight (a masked LM's, chapter 8).  Returns ``model``.
 
     Example:
         >>> from lmbook.models import recurrent_lm
@@ -80,8 +81,8 @@ def compile_lm(
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])  # decay matrices only
     else:
         optimizer = keras.optimizers.Adam(schedule, global_clipnorm=clipnorm)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  jit_compile=jit_compile)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=reduction)
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=jit_compile)
     return model
 
 

@@ -143,9 +143,14 @@ class CausalSelfAttention(keras.layers.Layer):
     ``heads`` axis: what tensor parallelism shards (chapter 6) and what LoRA adapts in the
     query and value projections alone (chapter 8).
 
+    With ``causal=False`` every position attends to every other one, in both directions:
+    the attention of a BERT encoder (chapter 8, :mod:`lmbook.masked_lm`).  Either way, a
+    ``padding_mask`` (``(B, T)``, False at padding) keeps every query off the padding keys.
+
     Args:
         num_heads: number of heads; must divide the input width.
         dropout: dropout on the attention weights.  Default 0.
+        causal: mask the future (a decoder).  Default True.
 
     Example:
         >>> layer = CausalSelfAttention(num_heads=2)
@@ -155,10 +160,11 @@ class CausalSelfAttention(keras.layers.Layer):
         [(8, 2, 4), (2, 4)]
     """
 
-    def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
+    def __init__(self, num_heads: int, dropout: float = 0.0, causal: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = check_int("num_heads", num_heads, minimum=1)
         self.dropout = check_rate("dropout", dropout)
+        self.causal = bool(causal)
 
     def build(self, input_shape):
         """Create the query, key, value and output projections for width ``input_shape[-1]``."""
@@ -179,18 +185,23 @@ class CausalSelfAttention(keras.layers.Layer):
         self.attention_output.build((*input_shape[:-1], *head_shape[1:]))
         self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
 
-    def call(self, x, training=None, return_attention_scores=False):
+    def call(self, x, padding_mask=None, training=None, return_attention_scores=False):
         """Attend; optionally also return the weights ``(B, heads, T, T)``."""
         q, k, v = (ops.transpose(p(x), (0, 2, 1, 3)) for p in (self.query, self.key, self.value))
         length = ops.shape(x)[1]
-        weights = attention_weights(q, k, ops.tril(ops.ones((length, length), dtype="bool")))
+        mask = ops.tril(ops.ones((length, length), dtype="bool")) if self.causal else None
+        if padding_mask is not None:   # (B, T) → (B, 1, 1, T): no query looks at a padding key
+            keys = ops.cast(padding_mask, "bool")[:, None, None, :]
+            mask = keys if mask is None else ops.logical_and(mask, keys)
+        weights = attention_weights(q, k, mask)
         y = ops.matmul(ops.cast(self.attention_dropout(weights, training=training), v.dtype), v)
         y = self.attention_output(ops.transpose(y, (0, 2, 1, 3)))
         return (y, weights) if return_attention_scores else y
 
     def get_config(self):
         """Constructor arguments, for saving."""
-        return {**super().get_config(), "num_heads": self.num_heads, "dropout": self.dropout}
+        return {**super().get_config(), "num_heads": self.num_heads, "dropout": self.dropout,
+                "causal": self.causal}
 
 
 @keras.saving.register_keras_serializable(package="lmbook")
@@ -200,23 +211,28 @@ class DecoderBlock(keras.layers.Layer):
     ``x = x + Dropout(Attention(LN(x)))``, then ``x = x + Dropout(MLP(LN(x)))`` with
     ``MLP = Dense(hidden_dim, gelu) → Dense(d)``.
 
+    With ``causal=False`` it is a BERT encoder block (chapter 8): the same block, with
+    attention in both directions; ``padding_mask`` is passed on to the attention.
+
     Args:
         num_heads: attention heads.
         hidden_dim: the MLP's inner width (GPT uses ``4 d``).
         dropout: on the attention weights and on both residual branches.
+        causal: mask the future.  Default True.
 
     Example:
         >>> tuple(DecoderBlock(num_heads=2, hidden_dim=32)(np.zeros((2, 3, 8), "float32")).shape)
         (2, 3, 8)
     """
 
-    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
+    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, causal: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = check_int("num_heads", num_heads, minimum=1)
         self.hidden_dim = check_int("hidden_dim", hidden_dim, minimum=1)
         self.dropout = check_rate("dropout", dropout)
+        self.causal = bool(causal)
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1")
-        self.attention = CausalSelfAttention(self.num_heads, self.dropout, name="attention")
+        self.attention = CausalSelfAttention(self.num_heads, self.dropout, self.causal, name="attention")
         self.norm2 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm2")
         self.mlp_in = keras.layers.Dense(self.hidden_dim, activation="gelu", kernel_initializer=INIT,
                                          name="mlp_in")
@@ -230,16 +246,17 @@ class DecoderBlock(keras.layers.Layer):
             layer.build(input_shape)
         self.mlp_out.build((*input_shape[:-1], self.hidden_dim))
 
-    def call(self, x, training=None):
+    def call(self, x, padding_mask=None, training=None):
         """The two residual updates."""
-        x = x + self.residual_dropout(self.attention(self.norm1(x), training=training), training=training)
+        attended = self.attention(self.norm1(x), padding_mask=padding_mask, training=training)
+        x = x + self.residual_dropout(attended, training=training)
         mlp = self.mlp_out(self.mlp_in(self.norm2(x)))
         return x + self.residual_dropout(mlp, training=training)
 
     def get_config(self):
         """Constructor arguments, for saving."""
         return {**super().get_config(), "num_heads": self.num_heads,
-                "hidden_dim": self.hidden_dim, "dropout": self.dropout}
+                "hidden_dim": self.hidden_dim, "dropout": self.dropout, "causal": self.causal}
 
 
 @keras.saving.register_keras_serializable(package="lmbook")
