@@ -32,7 +32,8 @@ import keras
 from lmbook.checks import check_int, check_rate
 from lmbook.data import CHARACTER_CORPORA
 
-__all__ = ["CORPORA", "RECIPES", "EncoderRecipe", "GPTRecipe", "RecurrentRecipe", "SegmenterRecipe", "recipe"]
+__all__ = ["CORPORA", "FINETUNE", "RECIPES", "EncoderRecipe", "FinetuneRecipe", "GPTRecipe",
+           "RecurrentRecipe", "SegmenterRecipe", "recipe"]
 
 #: The corpora the character models train on (:func:`lmbook.data.character_stream`).
 CORPORA = CHARACTER_CORPORA
@@ -318,6 +319,84 @@ _SHAKESPEARE_LSTM_PRESET = replace(
     steps=1100,           # 9.0M characters, at about 1.6k characters/s on one thread
     peak_lr=3e-3,         # half chapter 3's stable 6e-3, for two layers of 512
 )
+
+@dataclass(frozen=True)
+class FinetuneRecipe:
+    """How :mod:`lmbook.finetune` trains a classifier or a tagger on a pre-trained encoder.
+
+    Taught in chapter 8.  A run takes ``epochs`` passes over the labelled examples, but at
+    least ``min_steps`` and at most ``max_steps`` optimiser steps (:meth:`steps`), so that 32
+    examples still get enough updates and 14,000 do not take hours.  Each method has its own
+    learning rate: a randomly initialised model and a linear probe want larger steps than
+    a pre-trained model, whose knowledge large steps would wash out.
+
+    Example:
+        >>> FINETUNE["quick"].steps(256), FINETUNE["quick"].steps(100_000)
+        (48, 300)
+    """
+
+    max_length: int        # characters per text: a classifier keeps the first ones, a tagger cuts chunks
+    batch_size: int        # texts (or chunks) per step
+    epochs: int            # passes over the labelled examples...
+    min_steps: int         # ...but at least this many steps
+    max_steps: int         # ...and at most this many
+    full_lr: float         # "full" and "adapted": every weight of a pre-trained encoder
+    scratch_lr: float      # "scratch": the same architecture from a random start
+    frozen_lr: float       # "frozen": the head alone (a linear probe)
+    lora_lr: float         # "lora": the low-rank adapters and the head
+    lora_rank: int         # r of LoRA's A (… × r) and B (r × …) on the query and value projections
+    weight_decay: float    # AdamW's, on the matrices
+    adapt_steps: int       # "adapted": masked-LM steps on the task's unlabelled texts first
+    adapt_lr: float        # ...at this learning rate
+    seed: int = 0          # the default seed (each call may pass its own)
+
+    def steps(self, examples: int) -> int:
+        """Optimiser steps for ``examples`` labelled texts: ``epochs`` passes, clipped to
+        ``[min_steps, max_steps]``.
+
+        Example:
+            >>> FINETUNE["quick"].steps(32)
+            40
+        """
+        per_epoch = -(-check_int("examples", examples, minimum=1) // self.batch_size)
+        return min(max(self.epochs * per_epoch, self.min_steps), self.max_steps)
+
+    def learning_rate(self, method: str) -> float:
+        """The peak learning rate of ``method``.
+
+        Example:
+            >>> FINETUNE["quick"].learning_rate("lora") > FINETUNE["quick"].learning_rate("full")
+            True
+        """
+        return {"scratch": self.scratch_lr, "frozen": self.frozen_lr, "full": self.full_lr,
+                "adapted": self.full_lr, "lora": self.lora_lr}[method]
+
+
+_FINETUNE_QUICK = FinetuneRecipe(
+    max_length=64,        # the first 64 characters: a review's median is 46
+    batch_size=32,
+    epochs=6,             # 256 labelled reviews: 8 batches × 6 = 48 steps
+    min_steps=40,         # 32 reviews: 40 steps over one batch
+    max_steps=300,        # the whole training set: 300 steps (0.7 passes), CPU minutes
+    full_lr=2e-4,
+    scratch_lr=1e-3,
+    frozen_lr=3e-3,
+    lora_lr=1e-3,
+    lora_rank=8,
+    weight_decay=0.01,
+    adapt_steps=300,      # 300 × 32 windows of 128 review characters: about 0.9 passes over them
+    adapt_lr=2e-4,
+)
+_FINETUNE_FULL = replace(
+    _FINETUNE_QUICK,
+    max_length=128,       # the encoder's whole window
+    epochs=10,
+    min_steps=100,
+    max_steps=3000,       # about 7 passes over the whole training set
+    adapt_steps=2000,
+)
+#: The fine-tuning recipe of each mode (chapter 8, ``benchmarks/finetune.py``).
+FINETUNE = {"quick": _FINETUNE_QUICK, "full": _FINETUNE_FULL}
 
 # --- People's Daily, BERT (chapter 8): the GPT preset's shape and tokens, the masked objective
 _PEOPLES_DAILY_BERT_PRESET = EncoderRecipe(

@@ -1,14 +1,21 @@
-"""Shared fixtures: a private data directory and a loopback HTTP server (no real network)."""
+"""Shared fixtures: a private data directory, a loopback HTTP server (no real network) and a
+tiny encoder preset."""
 
 from __future__ import annotations
 
 import hashlib
 import http.server
 import threading
+from dataclasses import replace
 
 import pytest
 
-from lmbook import data
+from lmbook import data, presets
+from lmbook.recipes import recipe
+
+#: A tiny masked-LM encoder, with the peoples-daily-bert preset's recipe otherwise.
+TINY_ENCODER = replace(recipe("bert", "peoples_daily", "preset"), d_model=16, num_heads=2, layers=1,
+                       batch_size=4, seq_len=32, steps=20, max_predictions=6, dropout=0.0)
 
 
 @pytest.fixture
@@ -59,3 +66,22 @@ def register(monkeypatch):
         return entry
 
     return add
+
+
+@pytest.fixture(scope="session")
+def _tiny_encoder_folder(tmp_path_factory):
+    """Build preset "tiny-bert" (20 steps) once, in a private presets folder."""
+    folder = tmp_path_factory.mktemp("encoder")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(presets, "PRETRAINED", folder)
+        mp.setitem(presets.PRESETS, "tiny-bert", TINY_ENCODER)
+        presets.build("tiny-bert", save_every=10)
+    return folder
+
+
+@pytest.fixture
+def tiny_encoder(_tiny_encoder_folder, monkeypatch):
+    """Preset "tiny-bert" loadable by name for this test (the real presets are not)."""
+    monkeypatch.setattr(presets, "PRETRAINED", _tiny_encoder_folder)
+    monkeypatch.setitem(presets.PRESETS, "tiny-bert", TINY_ENCODER)
+    return "tiny-bert"

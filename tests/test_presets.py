@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lmbook import data, presets
-from lmbook.recipes import GPTRecipe
+from lmbook.recipes import EncoderRecipe, GPTRecipe
 
 TINY = GPTRecipe(corpus="tiny_shakespeare", d_model=16, num_heads=2, layers=1, dropout=0.0,
                  batch_size=4, seq_len=16, steps=20, peak_lr=1e-2, weight_decay=0.1, seed=0)
@@ -31,8 +31,10 @@ def test_every_preset_is_built_and_its_card_matches_its_recipe(name):
     for key in ("device", "backend", "wall_time_s", "commit", "loss", "slice", "weights", "data",
                 "intended_use"):
         assert info[key], key
+    expected = ({"masked", "accuracy", "perplexity", "predictions"} if isinstance(spec, EncoderRecipe)
+                else {"stream", "nanogpt"})
     for split in ("validation", "test"):
-        assert set(info["loss"][split]) == {"stream", "nanogpt"}
+        assert set(info["loss"][split]) == expected
 
 
 @pytest.mark.parametrize("name", sorted(presets.PRESETS))
@@ -54,7 +56,7 @@ def test_every_preset_reproduces_its_slice_loss(name):
     preset = presets.load(name)
     info = preset.card["slice"]
     text = data.character_stream(preset.recipe.corpus, info["split"])[:info["chars"]]
-    assert preset.cross_entropy(text) == pytest.approx(info["loss"], abs=1e-3)
+    assert preset.score(text) == pytest.approx(info["loss"], abs=1e-3)
 
 
 def test_a_recurrent_preset_generates_statefully_as_if_it_reread_the_text():
@@ -153,7 +155,8 @@ def test_the_table_lists_built_and_unbuilt_presets(tiny_here):
 
 
 def test_an_unknown_name_lists_the_known_ones():
-    with pytest.raises(KeyError, match="unknown preset 'nope'; known presets: peoples-daily-gpt"):
+    known = "known presets: peoples-daily-bert, peoples-daily-gpt"
+    with pytest.raises(KeyError, match=f"unknown preset 'nope'; {known}"):
         presets.load("nope")
 
 
@@ -230,3 +233,29 @@ def test_the_weights_file_holds_the_vocabulary_and_one_array_per_weight(tiny_her
         dtypes = {str(arrays[f"w{i:03d}"].dtype) for i in range(len(model.weights))}
         assert dtypes == {info["weights"]["dtype"]}
         assert len(arrays["vocabulary"]) == info["vocabulary_size"]
+
+
+# --- A tiny encoder preset (conftest.py) ---------------------------------------------------------
+
+
+def test_an_encoder_preset_scores_masked_tokens_as_its_card_says(tiny_encoder):
+    preset = presets.load("tiny-bert")
+    text = data.character_stream("peoples_daily", "validation")
+    assert preset.score(text[:presets.SLICE_CHARS]) == pytest.approx(preset.card["slice"]["loss"], abs=1e-5)
+    scores = preset.masked_scores(text)
+    assert scores["loss"] == pytest.approx(preset.card["loss"]["validation"]["masked"], abs=1e-4)
+    assert scores["perplexity"] == pytest.approx(np.exp(scores["loss"]), rel=1e-6)
+    assert preset.vocabulary.tokens[:3] == ["<pad>", "<unk>", "<mask>"]
+    guesses = preset.fill_mask("中华人民<mask>和国", top_k=3)
+    assert len(guesses) == 1 and len(guesses[0]) == 3
+    assert all(a[1] >= b[1] for a, b in zip(guesses[0], guesses[0][1:]))
+
+
+def test_an_encoder_preset_does_not_generate(tiny_encoder):
+    with pytest.raises(TypeError, match="tiny-bert is a masked LM .* no generate"):
+        presets.load("tiny-bert").generate("人民", 3)
+
+
+def test_a_causal_preset_does_not_fill_masks(tiny_here):
+    with pytest.raises(TypeError, match="tiny is a causal LM, it has no fill_mask"):
+        presets.load("tiny").fill_mask("a<mask>")

