@@ -15,6 +15,7 @@ from lmbook.exercises import (
     ch05,
     ch06,
     ch07,
+    ch08,
     expect_equal,
     expect_number,
     score,
@@ -107,13 +108,27 @@ CH07 = [
     (ch07.q5, False, [(True, "contains zero")]),
 ]
 
+BIO = ["B-PER", "I-PER", "I-PER", "O", "B-LOC", "I-LOC", "O", "O", "B-ORG", "I-ORG", "I-ORG", "O", "O"]
+CH08 = [
+    (ch08.q1, 32 * 128 * 0.15 * 0.8, [(32 * 128 * 0.15, "only 80%"), (32 * 128 * 0.8, "15%"),
+                                      (128 * 0.15 * 0.8, "one window")]),
+    (ch08.q2, 4 * 2 * 8 * (256 * 8 + 32), [(4 * 2 * 2 * 256 * 8, "heads axis"),
+                                          (4 * 8 * (256 * 8 + 32), "both"),
+                                          (2 * 8 * (256 * 8 + 32), "every block")]),
+    (ch08.q3, BIO, [([t.replace("I-", "B-") for t in BIO], "first character"),
+                    ([t.split("-")[0] for t in BIO], "keep the type")]),
+    (ch08.q4, 4096 / 256, [(4.0, "still below"), (13888 / 256, "catches up")]),
+    (ch08.q5, [32], [([32, 128, 1024, 13888], "only where"), ([128, 1024, 13888], "upside down")]),
+]
+
 
 @pytest.mark.parametrize(
-    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05 + CH06 + CH07,
+    "q, right, wrongs", CH01 + CH02 + CH03 + CH04 + CH05 + CH06 + CH07 + CH08,
     ids=[f"ch01-{q.name}" for q, _, _ in CH01] + [f"ch02-{q.name}" for q, _, _ in CH02]
     + [f"ch03-{q.name}" for q, _, _ in CH03] + [f"ch04-{q.name}" for q, _, _ in CH04]
     + [f"ch05-{q.name}" for q, _, _ in CH05] + [f"ch06-{q.name}" for q, _, _ in CH06]
-    + [f"ch07-{q.name}" for q, _, _ in CH07],
+    + [f"ch07-{q.name}" for q, _, _ in CH07]
+    + [f"ch08-{q.name}" for q, _, _ in CH08],
 )
 def test_exercise(q, right, wrongs, capsys):
     q.check(right)
