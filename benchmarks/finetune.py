@@ -107,10 +107,14 @@ def sentiment(runs: Runs, mode: str, seeds: int, sizes) -> None:
             if not adapted:
                 start = time.perf_counter()
                 adapted["preset"] = finetune.adapt(PRESET, train_x, mode, seed=0)
-                adapted["seconds"] = time.perf_counter() - start
+                adapted["adaptation_seconds"] = round(time.perf_counter() - start, 1)
+                # the masked LM on the validation reviews' text, before and after adaptation
+                text = "\n".join(data.load_chinese_reviews("validation")[0])
+                for when, model in (("before", presets.load(PRESET)), ("after", adapted["preset"])):
+                    adapted[f"review_masked_loss_{when}"] = model.masked_scores(text)["loss"]
             clf = finetune.train_classifier(x, y, adapted["preset"], "full", mode, seed)
             clf.config["method"] = "adapted"
-            return {**scored(clf, clf), "adaptation_seconds": round(adapted["seconds"], 1)}
+            return {**scored(clf, clf), **{k: v for k, v in adapted.items() if k != "preset"}}
         clf = finetune.train_classifier(x, y, PRESET, method, mode, seed)
         return scored(clf, clf)
 

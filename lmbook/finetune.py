@@ -45,7 +45,7 @@ from lmbook.recipes import FINETUNE, EncoderRecipe, FinetuneRecipe
 from lmbook.segment import _FULL_WIDTH, TAGS, normalize, viterbi
 
 __all__ = ["METHODS", "Classifier", "Tagger", "adapt", "bag_of_characters", "clean", "labelled_subset",
-           "load_classifier", "load_tagger", "train_classifier", "train_tagger", "zero_shot"]
+           "load_classifier", "load_tagger", "results", "train_classifier", "train_tagger", "zero_shot"]
 
 #: The ways to train the encoder and head; see the module's docstring.
 METHODS = ("scratch", "frozen", "full", "lora", "adapted")
@@ -100,6 +100,28 @@ def bag_of_characters():
 
     return make_pipeline(CountVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2),
                          LogisticRegression(max_iter=2000, C=1.0))
+
+
+#: Where ``benchmarks/finetune.py`` writes its results, in a checkout of the repository.
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def results(mode: str = "quick") -> dict:
+    """The results file of ``python benchmarks/finetune.py --mode MODE`` (chapter 8's curves and bars).
+
+    Raises:
+        FileNotFoundError: no file for ``mode``; the message names the command that writes it.
+
+    Example:
+        >>> results("quick")["header"]["mode"]            # doctest: +SKIP
+        'quick'
+    """
+    _check_method("full", mode)
+    path = RESULTS / f"finetune-{mode}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no fine-tuning results at {path}; write them with: "
+                                f"python benchmarks/finetune.py --mode {mode}")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 #: The prompt of :func:`zero_shot`: a review, then "All in all, this product is very ..."

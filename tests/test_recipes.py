@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from lmbook.recipes import RECIPES, GPTRecipe, RecurrentRecipe, recipe
+from lmbook.recipes import RECIPES, EncoderRecipe, GPTRecipe, RecurrentRecipe, recipe
 
 
 @pytest.mark.parametrize("key", sorted(k for k in RECIPES if k[0] != "segmenter"))
@@ -14,7 +14,10 @@ def test_every_language_model_recipe_builds_its_model(key):
     spec = RECIPES[key]
     model = spec.build(50)
     assert model.output_shape == (None, None, 50)
-    if isinstance(spec, GPTRecipe):
+    if isinstance(spec, EncoderRecipe):          # logits at the chosen positions only
+        assert [i.name for i in model.inputs] == ["ids", "positions"]
+        assert model.get_layer("encoder").get_layer("embedding").max_length == spec.seq_len
+    elif isinstance(spec, GPTRecipe):
         assert model.max_length == spec.seq_len
     else:
         assert model.get_layer(f"{spec.cell}_0") is not None
@@ -61,3 +64,10 @@ def test_the_segmenter_trains_with_its_recipe():
     model = train_segmenter([["我们", "爱", "北京"]] * 20, mode="full", steps=2).model
     assert model.get_layer(f"bi{spec.cell}").forward_layer.units == spec.units
     assert model.get_layer("chars").output_dim == spec.embedding_dim
+
+
+@pytest.mark.parametrize("change, message", [({"mask_rate": 0.0}, "mask_rate"),
+                                             ({"max_predictions": 129}, "max_predictions")])
+def test_an_encoder_recipe_checks_its_masking(change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(recipe("bert", "peoples_daily", "preset"), **change)
