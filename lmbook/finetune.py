@@ -146,12 +146,12 @@ def zero_shot(preset, texts: Sequence[str], choices: Sequence[str] = ("å·®", "å¥
     """
     from lmbook.recipes import GPTRecipe
 
-    loaded = presets.load(preset) if isinstance(preset, str) else preset
-    if not isinstance(loaded.recipe, GPTRecipe):
-        raise ValueError(f"preset {loaded.name!r} is not a GPT: prompting needs a causal LM with a window")
     if any(len(c) != 1 for c in choices) or len(choices) < 2:
         raise ValueError(f"choices must be two or more single characters, got {list(choices)}")
     texts = _check_texts(texts)
+    loaded = presets.load(preset) if isinstance(preset, str) else preset
+    if not isinstance(loaded.recipe, GPTRecipe):
+        raise ValueError(f"preset {loaded.name!r} is not a GPT: prompting needs a causal LM with a window")
     window, vocab = loaded.recipe.seq_len, loaded.vocabulary
     unfold = {ascii_: wide for wide, ascii_ in _FULL_WIDTH.items() if ascii_ != 0x20}   # spaces stay
     rows = []

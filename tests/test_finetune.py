@@ -151,3 +151,38 @@ def test_the_recipe_clips_steps_to_its_bounds():
     recipe = FINETUNE["quick"]
     assert recipe.steps(1) == recipe.min_steps and recipe.steps(10**6) == recipe.max_steps
     assert recipe.steps(320) == max(recipe.min_steps, recipe.epochs * math.ceil(320 / recipe.batch_size))
+
+
+def test_a_labelled_subset_keeps_each_label_s_share():
+    texts, labels = data.load_chinese_reviews("train")
+    known = set(texts)
+    for n in (2, 32, 257):
+        x, y = finetune.labelled_subset(texts, labels, n, seed=1)
+        assert len(x) == n and set(y) == {0, 1} and known.issuperset(x)
+        assert abs(np.mean(y) - np.mean(labels)) <= 1 / n
+    assert finetune.labelled_subset(texts, labels, 32, 1) != finetune.labelled_subset(texts, labels, 32, 2)
+    with pytest.raises(ValueError, match="n"):
+        finetune.labelled_subset(texts, labels, 1)
+
+
+def test_zero_shot_scores_the_choices_after_the_prompt_whatever_the_batch():
+    gpt = presets.load("peoples-daily-gpt")
+    texts = ["质量很好，推荐", "太差了，用了两天就坏了，不推荐购买，大家千万别买，真是浪费钱"]
+    raw = finetune.zero_shot(gpt, texts, calibrate=False)
+    alone = finetune.zero_shot(gpt, texts[:1], calibrate=False)
+    np.testing.assert_allclose(alone[0], raw[0], atol=1e-4)          # right-padding is harmless
+    prior = finetune.zero_shot(gpt, ["x"], calibrate=False) - finetune.zero_shot(gpt, ["x"])
+    np.testing.assert_allclose(finetune.zero_shot(gpt, texts), raw - prior, atol=1e-4)
+    ids = gpt.vocabulary.encode(finetune.PROMPT.format(text="质量很好，推荐"))
+    log_p = finetune._last_log_probs(gpt.model, [ids])[0]
+    np.testing.assert_allclose(raw[0], log_p[gpt.vocabulary.encode(["差", "好"])], atol=1e-6)
+
+
+def test_zero_shot_needs_a_causal_preset(tiny_encoder):
+    with pytest.raises(ValueError, match="'tiny-bert' is not a GPT"):
+        finetune.zero_shot(tiny_encoder, ["好"])
+
+
+def test_zero_shot_needs_single_character_choices():
+    with pytest.raises(ValueError, match="single characters"):
+        finetune.zero_shot("peoples-daily-gpt", ["好"], choices=("很好", "差"))
