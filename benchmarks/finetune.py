@@ -15,7 +15,8 @@ Every run reads the **test** splits, once per model:
 - named entities (:mod:`lmbook.entities`): ``full`` against ``scratch`` taggers;
 - segmentation: a ``full`` BMES tagger against chapter 5's closed-track segmenter
   (:func:`lmbook.segmenter.train_segmenter`, the same mode), on People's Daily's test split;
-- prompting: the ``peoples-daily-gpt`` preset, zero-shot (:func:`lmbook.finetune.zero_shot`).
+- prompting: the ``peoples-daily-gpt`` preset, zero-shot (:func:`lmbook.finetune.zero_shot`): each
+  prompt of :data:`PROMPTS`, raw and calibrated, on the validation reviews, and the best one on test.
 
 Each finished run is kept in ``benchmarks/results/.finetune-<mode>.partial.json`` (not
 committed): a stopped benchmark resumes where it stopped, and the file is removed when the
@@ -45,6 +46,13 @@ from lmbook.segment import evaluate_segmentation, from_bmes, spans, to_bmes
 
 PRESET = "peoples-daily-bert"
 SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 0)          # 0: every labelled review
+#: The zero-shot prompts tried on validation: a template (the review goes in ``{text}``) and the
+#: negative and positive answer characters.
+PROMPTS = [("{text}\n总之，这个东西很", ("差", "好")),          # "all in all, this thing is very bad/good"
+           ("{text}\n总的来说，质量很", ("差", "好")),          # "on the whole, the quality is very ..."
+           ("{text}。我觉得这个产品", ("差", "好")),             # "I think this product is ..."
+           ("{text}\n这是一条", ("差", "好")),                  # "this is a bad/good (review)"
+           ("{text}。总之，我很", ("失", "满"))]                 # "all in all, I am (dis)satisfied"
 OTHERS = ("frozen", "lora", "adapted")                         # at 256 and at all labels
 #: What a run records of its fine-tuned model's config.
 CONFIG = ("steps", "examples", "trainable_parameters", "parameters", "train_seconds")
@@ -174,17 +182,23 @@ def segmentation(runs: Runs, mode: str, seeds: int) -> None:
 
 
 def prompting(runs: Runs) -> None:
-    """The GPT preset's zero-shot sentiment, raw and calibrated, on the test reviews."""
-    test_x, test_y = data.load_chinese_reviews("test")
-    truth = np.array(test_y)
-
-    def run(calibrate):
-        predicted = finetune.zero_shot("peoples-daily-gpt", test_x, calibrate=calibrate).argmax(1)
+    """The GPT preset's zero-shot sentiment: each prompt of :data:`PROMPTS`, raw and calibrated,
+    on the validation reviews; the best of them (by validation accuracy) once on the test reviews."""
+    def run(split, template, choices, calibrate):
+        texts, labels = data.load_chinese_reviews(split)
+        truth = np.array(labels)
+        predicted = finetune.zero_shot("peoples-daily-gpt", texts, choices, template, calibrate).argmax(1)
         return {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f,
-                "predictions": as_bits(predicted), "prompt": finetune.PROMPT}
+                "predictions": as_bits(predicted), "template": template, "choices": "".join(choices),
+                "calibrate": calibrate}
 
-    for calibrate in (False, True):
-        runs.get(f"prompting/{'calibrated' if calibrate else 'raw'}/0", run, calibrate)
+    for i, (template, choices) in enumerate(PROMPTS):
+        for calibrate in (False, True):
+            key = f"prompting/validation/{i}{'c' if calibrate else ''}"
+            runs.get(key, run, "validation", template, choices, calibrate)
+    candidates = {k: r for k, r in runs.state["runs"].items() if k.startswith("prompting/validation/")}
+    best = candidates[max(candidates, key=lambda k: candidates[k]["accuracy"])]
+    runs.get("prompting/test/0", run, "test", best["template"], tuple(best["choices"]), best["calibrate"])
 
 
 def summary(state: dict) -> dict:
