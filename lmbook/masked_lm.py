@@ -212,7 +212,8 @@ def fill_mask(model: keras.Model, vocabulary: Vocabulary, text: str, top_k: int 
               ) -> list[list[tuple[str, float]]]:
     """The ``top_k`` characters (and probabilities) ``model`` predicts at each ``<mask>`` of ``text``.
 
-    Write a masked character as ``<mask>`` (or ``＿``): ``"中华人民<mask>和国"``.
+    Write a masked character as ``<mask>`` (or ``＿``): ``"中华人民<mask>和国"``.  The special
+    tokens are never guessed: the probabilities are renormalised over the characters.
 
     Example:
         >>> fill_mask(preset.model, preset.vocabulary, "中华人民<mask>和国")   # doctest: +SKIP
@@ -227,6 +228,7 @@ def fill_mask(model: keras.Model, vocabulary: Vocabulary, text: str, top_k: int 
     ids = np.array([ids], dtype="int32")
     positions = np.flatnonzero(ids[0] == MASK_ID)[None].astype("int32")
     logits = model.predict({"ids": ids, "positions": positions}, verbose=0)[0]
+    logits[:, [PAD_ID, UNK_ID, MASK_ID]] = -np.inf           # guess characters, not special tokens
     probs = np.exp(logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True))
     best = np.argsort(-probs, axis=-1)[:, :top_k]
     return [[(vocabulary.tokens[j], float(p[j])) for j in row] for row, p in zip(best, probs)]

@@ -190,11 +190,11 @@ class Preset:
         """An encoder's ``top_k`` guesses at each ``<mask>`` of ``text``: :func:`lmbook.masked_lm.fill_mask`.
 
         The text is folded by :func:`lmbook.segment.normalize` first."""
-        from lmbook.masked_lm import fill_mask
+        from lmbook.masked_lm import MASK, fill_mask
         from lmbook.segment import normalize
 
         self._masked("fill_mask")
-        return fill_mask(self.model, self.vocabulary, normalize(text), top_k)
+        return fill_mask(self.model, self.vocabulary, normalize(text.replace("＿", MASK)), top_k)
 
     def losses(self, text: str) -> np.ndarray:
         """The loss (nats) of each character of ``text[1:]``, given the text before it that fits."""
