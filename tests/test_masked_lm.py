@@ -157,6 +157,8 @@ def test_fill_mask_needs_a_mask():
 
     vocabulary = Vocabulary([*masked_lm.RESERVED, "中", "国"])
     model = masked_lm.masked_lm(len(vocabulary), 8, 16, 2, 1)
-    assert len(masked_lm.fill_mask(model, vocabulary, "中＿", top_k=2)[0]) == 2
+    guesses = masked_lm.fill_mask(model, vocabulary, "中＿", top_k=2)[0]
+    assert sorted(c for c, _ in guesses) == ["中", "国"]                  # never a special token
+    assert sum(p for _, p in guesses) == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="text must contain at least one <mask>"):
         masked_lm.fill_mask(model, vocabulary, "中国")
