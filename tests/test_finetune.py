@@ -4,6 +4,7 @@ one freezes, LoRA's parameter count, the taggers, saving and loading, and the er
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -13,6 +14,13 @@ from lmbook import data, finetune, presets
 from lmbook.entities import bio_spans, peoples_daily_entities
 from lmbook.recipes import FINETUNE
 from lmbook.segment import TAGS, to_bmes
+
+
+@pytest.fixture(autouse=True)
+def short_recipe(monkeypatch):
+    """The quick recipe with fewer steps: these tests check behaviour, not accuracy."""
+    short = replace(FINETUNE["quick"], min_steps=8, max_steps=12, adapt_steps=8)
+    monkeypatch.setitem(FINETUNE, "quick", short)
 
 
 @pytest.fixture(scope="module")
@@ -147,10 +155,12 @@ def test_a_missing_file_is_named(tmp_path):
         finetune.load_classifier(tmp_path / "none.npz")
 
 
-def test_the_recipe_clips_steps_to_its_bounds():
-    recipe = FINETUNE["quick"]
+@pytest.mark.parametrize("mode", sorted(FINETUNE))
+def test_the_recipe_clips_steps_to_its_bounds(mode):
+    recipe = FINETUNE[mode]
     assert recipe.steps(1) == recipe.min_steps and recipe.steps(10**6) == recipe.max_steps
-    assert recipe.steps(320) == max(recipe.min_steps, recipe.epochs * math.ceil(320 / recipe.batch_size))
+    passes = recipe.epochs * math.ceil(320 / recipe.batch_size)
+    assert recipe.steps(320) == min(max(recipe.min_steps, passes), recipe.max_steps)
 
 
 def test_a_labelled_subset_keeps_each_label_s_share():
