@@ -201,6 +201,35 @@ def prompting(runs: Runs) -> None:
     runs.get("prompting/test/0", run, "test", best["template"], tuple(best["choices"]), best["calibrate"])
 
 
+#: The learning rates tried per method on the validation reviews (``--tune``), around the recipe's.
+GRID = {"full": (1e-4, 2e-4, 5e-4), "scratch": (5e-4, 1e-3, 2e-3), "frozen": (1e-3, 3e-3, 1e-2),
+        "lora": (5e-4, 1e-3, 2e-3)}
+
+
+def tune(mode: str, n: int = 256, seed: int = 0) -> dict:
+    """Validation accuracy of each method at each learning rate of :data:`GRID`, with ``n`` labels:
+    how the recipe's rates were chosen (never on the test split)."""
+    from dataclasses import replace
+
+    import lmbook.recipes
+
+    train_x, train_y = data.load_chinese_reviews("train")
+    val_x, val_y = data.load_chinese_reviews("validation")
+    x, y = finetune.labelled_subset(train_x, train_y, n, seed)
+    base = FINETUNE[mode]
+    table = {}
+    for method, rates in GRID.items():
+        for rate in rates:
+            field = "full_lr" if method == "full" else f"{method}_lr"
+            lmbook.recipes.FINETUNE[mode] = replace(base, **{field: rate})
+            clf = finetune.train_classifier(x, y, PRESET, method, mode, seed)
+            key = f"{method}/{rate:g}"
+            table[key] = float((clf.predict(val_x) == np.array(val_y)).mean())
+            print(f"{method:<8} lr {rate:<7g} validation accuracy {table[key]:.4f}", flush=True)
+    lmbook.recipes.FINETUNE[mode] = base
+    return table
+
+
 def summary(state: dict) -> dict:
     """The bars' figures from the runs (means over seeds)."""
     runs = state["runs"]
@@ -226,10 +255,24 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per sentiment point")
     parser.add_argument("--tagger-seeds", type=int, default=1, help="seeds per NER and segmentation run")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="labelled reviews; 0: all")
+    parser.add_argument("--tune", action="store_true", help="only the learning-rate sweep on the "
+                        "validation reviews (writes finetune-tuning-MODE.json)")
     args = parser.parse_args(argv)
     card = presets.card(PRESET)
     results = _local.ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
+    if args.tune:
+        start = time.perf_counter()
+        table = tune(args.mode)
+        record = {"command": f"python benchmarks/finetune.py --mode {args.mode} --tune", "labels": 256,
+                  "seed": 0, "split": "validation", "preset_sha256": card["weights"]["sha256"],
+                  "commit": git_commit(),
+                  "environment": environment_info(), "wall_s": round(time.perf_counter() - start, 1),
+                  "accuracy": table}
+        path = results / f"finetune-tuning-{args.mode}.json"
+        path.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"file={path}")
+        return
     header = {"command": f"python benchmarks/finetune.py --mode {args.mode} --seeds {args.seeds} "
                          f"--tagger-seeds {args.tagger_seeds} --sizes {' '.join(map(str, args.sizes))}",
               "mode": args.mode, "recipe": asdict(FINETUNE[args.mode]), "preset": PRESET,
