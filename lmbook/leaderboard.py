@@ -24,13 +24,16 @@ from pathlib import Path
 from lmbook import data, ngram, presets
 from lmbook.evaluation import stream_row
 from lmbook.notebook import environment_info, git_commit
+from lmbook.recipes import EncoderRecipe
 
-__all__ = ["COUNT_MODELS", "ORDERS", "RESULTS", "build", "count_rows", "load"]
+__all__ = ["COUNT_MODELS", "ORDERS", "RANKED", "RESULTS", "build", "count_rows", "load"]
 
 #: Where ``benchmarks/leaderboard.py`` writes the leaderboard, in a checkout of the repository.
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "leaderboard.json"
 #: The modified Kneser-Ney orders compared on the validation stream.
 ORDERS = range(2, 10)
+#: The presets a leaderboard ranks: the causal ones (a masked LM predicts no next character).
+RANKED = sorted(name for name, spec in presets.PRESETS.items() if not isinstance(spec, EncoderRecipe))
 #: Chapter 1's count models: add-one (Laplace) smoothing at these orders.
 COUNT_MODELS = {"unigram (add-one)": 1, "bigram (add-one)": 2}
 
@@ -58,8 +61,8 @@ def _corpus(corpus: str) -> dict:
         print(f"  {corpus} MKN {order}-gram: validation {orders[order]['validation']:.4f}", flush=True)
     best = min(orders, key=lambda n: orders[n]["validation"])
     rows.append(stream_row(f"MKN {best}-gram", test_losses[best], test))
-    for name, spec in sorted(presets.PRESETS.items()):
-        if spec.corpus == corpus and (presets.PRETRAINED / f"{name}.json").is_file():
+    for name in RANKED:
+        if presets.PRESETS[name].corpus == corpus and (presets.PRETRAINED / f"{name}.json").is_file():
             rows.append(stream_row(f"preset {name}", presets.load(name).losses(test), test))
             print(f"  {corpus} {name}: {rows[-1]['nats_per_char']:.4f}", flush=True)
     return {"chosen_order": best, "orders": orders, "rows": rows}
