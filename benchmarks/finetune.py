@@ -202,8 +202,8 @@ def prompting(runs: Runs) -> None:
 
 
 #: The learning rates tried per method on the validation reviews (``--tune``), around the recipe's.
-GRID = {"full": (1e-4, 2e-4, 5e-4), "scratch": (5e-4, 1e-3, 2e-3), "frozen": (1e-3, 3e-3, 1e-2),
-        "lora": (5e-4, 1e-3, 2e-3)}
+GRID = {"full": (2e-4, 5e-4, 1e-3, 2e-3), "scratch": (5e-4, 1e-3, 2e-3), "frozen": (3e-3, 1e-2, 3e-2, 1e-1),
+        "lora": (1e-3, 2e-3, 5e-3, 1e-2)}
 
 
 def tune(mode: str, n: int = 256, seed: int = 0) -> dict:
