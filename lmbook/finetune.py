@@ -555,8 +555,9 @@ class Tagger(_FineTuned):
         return [[self.classes[k] for k in lp.argmax(axis=1)] for lp in log_probs]
 
 
-def _load(path, kind: str, cls):
-    path = Path(path)
+def _load(path, cls):
+    """A :class:`Classifier` or :class:`Tagger` (``cls``) from the file ``path``."""
+    kind, path = cls.kind, Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no fine-tuned {kind} at {path}")
     with np.load(path, allow_pickle=False) as arrays:
@@ -584,7 +585,7 @@ def load_classifier(path) -> Classifier:
         ...
         FileNotFoundError: no fine-tuned classifier at /nonexistent.npz
     """
-    return _load(path, "classifier", Classifier)
+    return _load(path, Classifier)
 
 
 def load_tagger(path) -> Tagger:
@@ -596,4 +597,4 @@ def load_tagger(path) -> Tagger:
         ...
         FileNotFoundError: no fine-tuned tagger at /nonexistent.npz
     """
-    return _load(path, "tagger", Tagger)
+    return _load(path, Tagger)
