@@ -45,7 +45,7 @@ from lmbook.recipes import FINETUNE
 from lmbook.segment import evaluate_segmentation, from_bmes, spans, to_bmes
 
 PRESET = "peoples-daily-bert"
-SIZES = (32, 64, 128, 256, 512, 1024, 2048, 4096, 0)          # 0: every labelled review
+SIZES = (32, 128, 256, 1024, 4096, 0)                          # 0: every labelled review (13,888)
 #: The zero-shot prompts tried on validation: a template (the review goes in ``{text}``) and the
 #: negative and positive answer characters.
 PROMPTS = [("{text}\n总之，这个东西很", ("差", "好")),          # "all in all, this thing is very bad/good"
