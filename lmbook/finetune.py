@@ -264,6 +264,7 @@ def _apply_method(encoder: keras.Model, method: str, rank: int) -> None:
 
 
 def _parameters(weights) -> int:
+    """The number of scalars in ``weights``."""
     return int(sum(math.prod(w.shape) for w in weights))
 
 

@@ -157,14 +157,16 @@ class Preset:
     model: object
     vocabulary: object
     card: dict
-    recipe: RecurrentRecipe | GPTRecipe
+    recipe: RecurrentRecipe | GPTRecipe | EncoderRecipe
 
     def _causal(self, method: str) -> None:
+        """Refuse ``method``, which only a causal LM has, on an encoder."""
         if isinstance(self.recipe, EncoderRecipe):
             raise TypeError(f"{self.name} is a masked LM (an encoder), it has no {method}(): "
                             f"use masked_scores() or fill_mask()")
 
     def _masked(self, method: str) -> None:
+        """Refuse ``method``, which only a masked LM has, on a causal LM."""
         if not isinstance(self.recipe, EncoderRecipe):
             raise TypeError(f"{self.name} is a causal LM, it has no {method}(): "
                             f"use cross_entropy() or generate()")
@@ -260,7 +262,7 @@ def _restore(spec, arrays) -> tuple:
     """The model and vocabulary stored in ``arrays`` (an ``.npz``)."""
     from lmbook.text import Vocabulary
 
-    vocabulary = Vocabulary([str(t) for t in arrays["vocabulary"]])
+    vocabulary = Vocabulary(list(arrays["vocabulary"]))
     with _float32():
         model = spec.build(len(vocabulary))
     weights = [arrays[f"w{i:03d}"].astype("float32") for i in range(len(model.weights))]
