@@ -136,7 +136,7 @@ class EncoderRecipe(_Training):
     Example:
         >>> r = recipe("bert", "peoples_daily", "preset")
         >>> r.mask_rate, r.max_predictions
-        (0.15, 20)
+        (0.3, 48)
     """
 
     d_model: int = 256         # model width
@@ -407,12 +407,16 @@ FINETUNE = {"quick": _FINETUNE_QUICK, "full": _FINETUNE_FULL}
 _PEOPLES_DAILY_BERT_PRESET = EncoderRecipe(
     corpus="peoples_daily",
     d_model=256, num_heads=8, layers=4,  # the peoples-daily-gpt preset's shape: 4.4M parameters
-    mask_rate=0.15,
-    max_predictions=20,   # 15% of 128 is 19.2 on average; BERT caps 128-token rows at 20
+    # A first build with BERT's 15% (3,000 steps, 1.8M predictions) learned too little: validation
+    # masked accuracy 33.9%, and it guessed 族 for 中华人民＿和国.  A masked LM learns only at the
+    # selected positions, so 30% doubles what each step teaches (Wettig et al. 2023 find 40%
+    # better than 15% for BERT); the 80/10/10 split of the selected positions stays.
+    mask_rate=0.3,
+    max_predictions=48,   # 30% of 128 is 38.4 on average; the cap keeps batches rectangular
     dropout=0.1,          # BERT's
     batch_size=32,
     seq_len=128,          # reviews have a median of 46 characters; 128 covers 80% of them whole
-    steps=3000,           # 12.3M characters, as the GPT preset: about 90 minutes of one CPU thread
+    steps=6000,           # 24.6M characters, twice the GPT preset's: 7.4M masked predictions
     peak_lr=1e-3,         # the GPT preset's rate
     weight_decay=0.01,    # BERT's
     seed=0,
