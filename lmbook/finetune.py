@@ -113,7 +113,7 @@ def results(mode: str = "quick") -> dict:
         FileNotFoundError: no file for ``mode``; the message names the command that writes it.
 
     Example:
-        >>> results("quick")["header"]["mode"]            # doctest: +SKIP
+        >>> results("quick")["header"]["mode"]
         'quick'
     """
     _check_method("full", mode)

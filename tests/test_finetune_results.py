@@ -1,0 +1,50 @@
+"""The committed results of ``benchmarks/finetune.py --mode quick``: they belong to the committed
+encoder preset, their summary and accuracies follow from the stored predictions, and one point
+of the data-scarcity curve is recomputed live (chapter 8 recomputes another)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lmbook import data, finetune, presets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import finetune as benchmark  # noqa: E402  (a script folder, put on the path above)
+
+
+@pytest.fixture(scope="module")
+def results():
+    return finetune.results("quick")
+
+
+def test_the_results_belong_to_the_committed_preset(results):
+    assert results["header"]["preset_sha256"] == presets.card("peoples-daily-bert")["weights"]["sha256"]
+
+
+def test_the_summary_follows_from_the_runs(results):
+    assert benchmark.summary(results) == results["summary"]
+
+
+def test_each_accuracy_follows_from_its_predictions(results):
+    truth = np.array(data.load_chinese_reviews("test")[1])
+    checked = 0
+    for key, run in results["runs"].items():
+        if key.startswith(("sentiment/", "prompting/test/")):
+            predicted = np.array([int(c) for c in run["predictions"]])
+            assert len(predicted) == len(truth), key
+            assert (predicted == truth).mean() == pytest.approx(run["accuracy"], abs=1e-12), key
+            checked += 1
+    assert checked >= len(benchmark.SIZES) * 2  # the curve's two methods, at least
+
+
+def test_a_point_of_the_scarcity_curve_recomputes_live(results):
+    train_x, train_y = data.load_chinese_reviews("train")
+    test_x, test_y = data.load_chinese_reviews("test")
+    x, y = finetune.labelled_subset(train_x, train_y, 32, seed=0)
+    classifier = finetune.train_classifier(x, y, method="full", mode="quick", seed=0)
+    accuracy = (classifier.predict(test_x) == np.array(test_y)).mean()
+    assert accuracy == pytest.approx(results["runs"]["sentiment/full/32/0"]["accuracy"], abs=0.01)
