@@ -20,8 +20,10 @@ Every run reads the **test** splits, once per model:
 
 Each finished run is kept in ``benchmarks/results/.finetune-<mode>.partial.json`` (not
 committed): a stopped benchmark resumes where it stopped, and the file is removed when the
-results file ``benchmarks/results/finetune-<mode>.json`` is written.  That file keeps each
-run's test predictions, so chapter 8 computes every interval and p-value from it.
+results file ``benchmarks/results/finetune-<mode>.json`` is written.  A later command with more
+``--seeds`` or ``--sizes`` extends that file (same preset weights and recipe) instead of
+starting again.  The file keeps each run's test predictions, so chapter 8 computes every
+interval and p-value from it.
 The last line reads ``sentiment_acc=<x> scratch_acc=<x> lora_acc=<x> ner_f1=<x> seg_f1=<x>``:
 the best pre-trained method's and scratch's mean accuracy at 256 labels, LoRA's on all
 labels, the pre-trained NER tagger's entity F1 and the pre-trained segmenter's word F1.
@@ -64,15 +66,21 @@ def as_bits(values) -> str:
 
 
 class Runs:
-    """The finished runs, kept in a partial file so that a stopped benchmark resumes."""
+    """The finished runs, kept in a partial file so that a stopped benchmark resumes.  Without a
+    partial file, a results file of the same preset and recipe is extended instead: more seeds or
+    sizes add runs to it, and each segment records its command and commit."""
 
-    def __init__(self, path, header: dict):
+    def __init__(self, path, header: dict, finished=None):
         self.path = path
-        saved = json.loads(path.read_text()) if path.is_file() else None
-        if saved and saved["header"]["preset_sha256"] != header["preset_sha256"]:
-            raise RuntimeError(f"{path} was made with other preset weights: delete it to start again")
-        self.state = saved or {"header": header, "runs": {}, "segments": []}
-        self.state["segments"].append({"commit": git_commit(), "started": time.time()})
+        source = path if path.is_file() else finished if finished is not None and finished.is_file() else None
+        saved = json.loads(source.read_text()) if source else None
+        for key in ("preset_sha256", "recipe"):
+            if saved and saved["header"][key] != header[key]:
+                raise RuntimeError(f"{source} was made with another {key}: delete it to start again")
+        self.state = {"runs": {}, "segments": [], **(saved or {}), "header": header}
+        self.state.pop("summary", None)
+        self.state["segments"].append({"command": header["command"], "commit": git_commit(),
+                                       "started": time.time()})
 
     def get(self, key: str, compute, *args) -> dict:
         """The run called ``key``: from the file, or ``compute(*args)`` now, saved."""
@@ -278,7 +286,8 @@ def main(argv=None) -> None:
               "mode": args.mode, "recipe": asdict(FINETUNE[args.mode]), "preset": PRESET,
               "preset_sha256": card["weights"]["sha256"], "seeds": args.seeds, "sizes": args.sizes,
               "environment": environment_info()}
-    runs = Runs(results / f".finetune-{args.mode}.partial.json", header)
+    final = results / f"finetune-{args.mode}.json"
+    runs = Runs(results / f".finetune-{args.mode}.partial.json", header, final)
     start = time.perf_counter()
     sentiment(runs, args.mode, args.seeds, args.sizes)
     ner(runs, args.mode, args.tagger_seeds)
@@ -287,11 +296,10 @@ def main(argv=None) -> None:
     state = runs.state
     state["segments"][-1]["wall_s"] = round(time.perf_counter() - start, 1)
     state["summary"] = summary(state)
-    final = results / f"finetune-{args.mode}.json"
     tmp = final.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n")
     tmp.replace(final)
-    runs.path.unlink()
+    runs.path.unlink(missing_ok=True)
     s = state["summary"]
     print(f"file={final} wall_s={sum(seg.get('wall_s', 0) for seg in state['segments']):.0f}")
     print(f"sentiment_acc={s['sentiment_acc']:.4f} scratch_acc={s['scratch_acc']:.4f} "

@@ -4,6 +4,7 @@ of the data-scarcity curve is recomputed live (chapter 8 recomputes another)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -48,3 +49,18 @@ def test_a_point_of_the_scarcity_curve_recomputes_live(results):
     classifier = finetune.train_classifier(x, y, method="full", mode="quick", seed=0)
     accuracy = (classifier.predict(test_x) == np.array(test_y)).mean()
     assert accuracy == pytest.approx(results["runs"]["sentiment/full/32/0"]["accuracy"], abs=0.01)
+
+
+def test_a_later_command_extends_the_results_file(tmp_path):
+    header = {"command": "first", "preset_sha256": "abc", "recipe": {"full_lr": 0.001}}
+    partial, final = tmp_path / "partial.json", tmp_path / "final.json"
+    first = benchmark.Runs(partial, header, final)
+    first.get("sentiment/full/32/0", lambda: {"accuracy": 0.5})
+    final.write_text(json.dumps(first.state))
+    partial.unlink()
+    later = benchmark.Runs(partial, {**header, "command": "second"}, final)
+    assert later.get("sentiment/full/32/0", pytest.fail)["accuracy"] == 0.5  # kept, not re-run
+    assert [s["command"] for s in later.state["segments"]] == ["first", "second"]
+    assert later.state["header"]["command"] == "second"
+    with pytest.raises(RuntimeError, match="another recipe"):
+        benchmark.Runs(partial, {**header, "recipe": {"full_lr": 0.002}}, final)
