@@ -70,10 +70,10 @@ class Runs:
     partial file, a results file of the same preset and recipe is extended instead: more seeds or
     sizes add runs to it, and each segment records its command and commit."""
 
-    def __init__(self, path, header: dict, finished=None):
+    def __init__(self, path, header: dict, finished):
         self.path = path
-        source = path if path.is_file() else finished if finished is not None and finished.is_file() else None
-        saved = json.loads(source.read_text()) if source else None
+        source = path if path.is_file() else finished
+        saved = json.loads(source.read_text()) if source.is_file() else None
         for key in ("preset_sha256", "recipe"):
             if saved and saved["header"][key] != header[key]:
                 raise RuntimeError(f"{source} was made with another {key}: delete it to start again")
