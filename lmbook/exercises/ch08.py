@@ -80,7 +80,8 @@ q3 = Exercise(
     solution=str(_bio),
 )
 
-#: A data-scarcity curve: labelled examples → (pre-trained accuracy, scratch accuracy).
+#: A made-up data-scarcity curve, shaped like ULMFiT's (not chapter 8's measurements):
+#: labelled examples → (pre-trained accuracy, scratch accuracy).
 CURVE = {32: (0.70, 0.55), 128: (0.78, 0.60), 256: (0.81, 0.64), 1024: (0.85, 0.74),
          4096: (0.88, 0.82), 13888: (0.90, 0.86)}
 _target = CURVE[256][0]
@@ -88,7 +89,8 @@ _needed = min((n for n, (_, s) in CURVE.items() if s >= _target), default=None)
 _ratio = (_needed / 256) if _needed else float("inf")
 q4 = Exercise(
     "q4",
-    f"On the curve {CURVE} (labels: (pre-trained, scratch) accuracy), how many times more labels "
+    f"On a made-up curve shaped like ULMFiT's, {CURVE} (labels: (pre-trained, scratch) "
+    "accuracy; not this chapter's measurements), how many times more labels "
     "than 256 does scratch need before it matches what the pre-trained model reaches with 256? "
     "Answer the ratio (inf if it never does).",
     lambda a: expect_number(
@@ -103,12 +105,14 @@ q4 = Exercise(
     solution=f"scratch first reaches {_target} at {_needed} labels: {_ratio:g}×",
 )
 
-#: Accuracy of a frozen encoder (head only) and of full fine-tuning, by labelled examples.
+#: Made-up accuracies (not chapter 8's measurements) of a frozen encoder (head only) and of full
+#: fine-tuning, by labelled examples.
 FREEZE = {32: (0.66, 0.61), 128: (0.72, 0.73), 1024: (0.78, 0.85), 13888: (0.80, 0.91)}
 _frozen_wins = sorted(n for n, (frozen, full) in FREEZE.items() if frozen > full)
 q5 = Exercise(
     "q5",
-    f"The table {FREEZE} gives (frozen, full) test accuracy by the number of labelled reviews. "
+    f"The made-up table {FREEZE} (not this chapter's measurements) gives (frozen, full) test "
+    "accuracy by the number of labelled reviews. "
     "At which sizes does freezing the encoder beat full fine-tuning? Answer a list of sizes.",
     lambda a: expect_equal(
         sorted(a) if isinstance(a, (list, tuple, set)) else a,
