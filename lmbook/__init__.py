@@ -23,7 +23,8 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.segment` — segmentation by hand: evaluation, maximum matching, BMES, Viterbi
   (chapter 5);
 - :mod:`lmbook.segmenter` — the trained Chinese word segmenter (chapter 5);
-- :mod:`lmbook.evaluation` — bootstrap intervals (chapter 7; used from chapter 3 on).
+- :mod:`lmbook.evaluation` — the statistical protocol (bootstrap intervals, paired tests, Holm's
+  correction, seed variance) and the metrics it is applied to (chapter 7; used from chapter 3 on).
 """
 
 from importlib import metadata

@@ -1,7 +1,16 @@
-"""Evaluation with intervals: bootstrap confidence intervals for a metric and for a difference.
+"""Evaluation with intervals and tests: the book's statistical protocol, and the metrics it is applied to.
 
 Taught in chapter 7 (evaluation); chapters 3 and 4 already use :func:`stream_difference` to
 say whether a trained model beats an n-gram on the same validation stream.
+
+The protocol, in code:
+
+* systems scored on the same items are compared with a paired test: :func:`bootstrap_difference`,
+  :func:`block_difference` and :func:`stream_difference` for streams, :func:`mcnemar` for
+  right/wrong items, :func:`binomial_test` against a fixed rate such as chance;
+* seed variance goes into the interval (:func:`two_level_bootstrap`,
+  :func:`paired_two_level_bootstrap`), or the interval is conditional on the trained models;
+* several comparisons are corrected together (:func:`holm`).
 
 A percentile bootstrap resamples whole examples (sentences, pairs, reviews, or contiguous
 blocks of a stream), never the characters inside them, because neighbouring characters are
@@ -25,10 +34,13 @@ import numpy as np
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Interval", "bits_per_byte", "bleu",
-           "block_interval", "block_sums", "bootstrap_ci", "chrf",
-           "copy_rate", "distinct_n", "expected_calibration_error", "fit_temperature", "multiple_choice",
-           "paired_bootstrap", "prf1", "rouge", "stream_difference", "stream_row"]
+__all__ = ["BLEU_TOKENIZERS", "PRF", "ROUGE_TOKENIZERS", "Difference", "Interval", "binomial_test",
+           "bits_per_byte", "bleu", "bleu_score", "bleu_statistics", "block_difference", "block_interval",
+           "block_sums", "bootstrap_ci", "bootstrap_difference", "calibration_error", "chrf", "chrf_score",
+           "chrf_statistics", "copy_rate", "distinct_n", "expected_calibration_error", "fit_temperature",
+           "format_p", "holm", "mcnemar", "multiple_choice", "paired_bootstrap", "paired_two_level_bootstrap",
+           "prf1",
+           "rouge", "stream_difference", "stream_row", "two_level_bootstrap"]
 
 
 class Interval(NamedTuple):
@@ -40,6 +52,19 @@ class Interval(NamedTuple):
 
     def excludes_zero(self) -> bool:
         """Whether the interval lies wholly on one side of zero: a difference that is not noise."""
+        return self.low > 0 or self.high < 0
+
+
+class Difference(NamedTuple):
+    """A paired difference between two systems, its confidence interval and its two-sided p-value."""
+
+    estimate: float
+    low: float
+    high: float
+    p: float
+
+    def excludes_zero(self) -> bool:
+        """Whether the interval lies wholly on one side of zero."""
         return self.low > 0 or self.high < 0
 
 
@@ -58,8 +83,50 @@ def bootstrap_ci(metric, *columns, n: int = 1000, level: float = 0.95, seed: int
         >>> bootstrap_ci(lambda s, c: s.sum() / c.sum(), sums, counts, n=200).estimate
         2.0
     """
+    observed, stats, level = _resample(metric, columns, n, level, seed)
+    return Interval(observed, *_percentiles(stats, level))
+
+
+def bootstrap_difference(metric, *columns, n: int = 1000, level: float = 0.95, seed: int = 0) -> Difference:
+    """A difference ``metric(*columns)`` with a bootstrap interval and a two-sided p-value.
+
+    ``metric`` computes a difference between two systems from rows that describe both on
+    the same items (e.g. ``lambda a, b: a.mean() - b.mean()``), so that every resample keeps
+    the pairs together: a paired test.  The p-value is that of "the difference is 0":
+    ``(count + 1) / (n + 1)``, with ``count`` the resampled differences, centred on their
+    mean, at least as far from 0 as the observed one (Koehn, 2004; the smallest possible
+    p-value is ``1 / (n + 1)``).  A difference of exactly 0 has p = 1.  Taught in chapter 7.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a = rng.random(500)
+        >>> d = bootstrap_difference(lambda x, y: x.mean() - y.mean(), a + 0.1, a, n=999)
+        >>> d.excludes_zero(), d.p == 1 / 1000
+        (True, True)
+    """
+    observed, stats, level = _resample(metric, columns, n, level, seed)
+    return Difference(observed, *_percentiles(stats, level), _p_value(observed, stats))
+
+
+def format_p(p: float, resamples: int | None = None) -> str:
+    """A p-value as the book prints it: ``p ≤ 1/(B+1)`` at a bootstrap's floor, else ``p = …``.
+
+    A bootstrap with B resamples cannot give a p-value below 1/(B + 1); a value there only
+    says "at most this".  Taught in chapter 7.
+
+    Example:
+        >>> format_p(1 / 1001, resamples=1000), format_p(0.0271), format_p(0.00004)
+        ('p ≤ 1/1,001', 'p = 0.027', 'p = 4e-05')
+    """
+    if resamples is not None and p <= (1 + 1e-9) / (resamples + 1):
+        return f"p ≤ 1/{resamples + 1:,}"
+    return f"p = {p:.3f}" if p >= 0.001 else f"p = {p:.1g}"
+
+
+def _resample(metric, columns, n, level, seed) -> tuple[float, np.ndarray, float]:
+    """``metric`` on the columns and on ``n`` resamples of their rows (checked arguments)."""
     if not columns:
-        raise ValueError("bootstrap_ci needs at least one column of examples")
+        raise ValueError("the bootstrap needs at least one column of examples")
     columns = [np.asarray(c) for c in columns]
     rows = len(columns[0])
     if rows < 1 or any(len(c) != rows for c in columns):
@@ -69,17 +136,33 @@ def bootstrap_ci(metric, *columns, n: int = 1000, level: float = 0.95, seed: int
     level = check_rate("level", level, include_low=False)
     picks = np.random.default_rng(seed).integers(0, rows, size=(n, rows))
     stats = np.array([metric(*(c[p] for c in columns)) for p in picks], dtype=float)
+    return float(metric(*columns)), stats, level
+
+
+def _percentiles(stats: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` interval of the resampled statistics."""
     low, high = np.quantile(stats, [(1 - level) / 2, (1 + level) / 2])
-    return Interval(float(metric(*columns)), float(low), float(high))
+    return float(low), float(high)
 
 
-def stream_difference(a, b, blocks: int = 64, n: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
-    """The mean per-token loss ``a − b`` on one stream, with a bootstrap interval over blocks.
+def _p_value(observed: float, stats: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of "no difference": centred resamples at least as extreme."""
+    if observed == 0:
+        return 1.0
+    count = np.sum(np.abs(stats - stats.mean()) >= abs(observed))
+    return float((count + 1) / (len(stats) + 1))
+
+
+def stream_difference(a, b, blocks: int = 64, n: int = 1000, level: float = 0.95,
+                      seed: int = 0) -> Difference:
+    """The mean per-token loss ``a − b`` on one stream, with a bootstrap interval and p-value over blocks.
 
     ``a`` and ``b`` are two models' losses on the same targets (e.g.
     :func:`lmbook.metrics.stream_losses` and :func:`lmbook.ngram.stream_losses`).  The
-    stream is cut into ``blocks`` contiguous blocks, which are resampled whole.  A negative
-    difference whose interval excludes zero says that ``a`` beats ``b`` on this text.
+    stream is cut into ``blocks`` contiguous blocks, which are resampled whole
+    (:func:`block_difference`).  A negative difference whose interval excludes zero says
+    that ``a`` beats ``b`` on this text; the p-value lets several such comparisons be
+    corrected together (:func:`holm`).
 
     Example:
         >>> b = np.random.default_rng(0).random(6400)
@@ -89,14 +172,14 @@ def stream_difference(a, b, blocks: int = 64, n: int = 1000, level: float = 0.95
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"a and b must be losses on the same targets, got shapes {a.shape} and {b.shape}")
-    return block_interval(*block_sums(a - b, blocks), n=n, level=level, seed=seed)
+    return block_difference(*block_sums(a - b, blocks), n=n, level=level, seed=seed)
 
 
 def block_sums(losses, blocks: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """The sums and lengths of ``blocks`` contiguous blocks of a stream's per-token losses.
 
     What a leaderboard stores per model (chapter 7): two models' block sums on the same
-    stream subtract to the block sums of their difference, so :func:`block_interval` gives
+    stream subtract to the block sums of their difference, so :func:`block_difference` gives
     :func:`stream_difference` without the per-token losses.
 
     Example:
@@ -118,7 +201,28 @@ def block_interval(sums, counts, n: int = 1000, level: float = 0.95, seed: int =
         >>> block_interval(*block_sums(np.ones(640))).estimate
         1.0
     """
-    return bootstrap_ci(lambda s, c: s.sum() / c.sum(), sums, counts, n=n, level=level, seed=seed)
+    return bootstrap_ci(_per_token, sums, counts, n=n, level=level, seed=seed)
+
+
+def block_difference(sums, counts, n: int = 1000, level: float = 0.95, seed: int = 0) -> Difference:
+    """A paired difference per token from the block sums of ``a − b``: interval and p-value.
+
+    The same blocks and resamples as :func:`block_interval`, with the two-sided p-value of
+    :func:`bootstrap_difference`.  Taught in chapter 7 (the leaderboard's paired column).
+
+    Example:
+        >>> b = np.random.default_rng(0).random(6400)
+        >>> sums_a, counts = block_sums(b - 0.1)
+        >>> d = block_difference(sums_a - block_sums(b)[0], counts)
+        >>> round(d.estimate, 3), d.p == 1 / 1001
+        (-0.1, True)
+    """
+    return bootstrap_difference(_per_token, sums, counts, n=n, level=level, seed=seed)
+
+
+def _per_token(sums: np.ndarray, counts: np.ndarray) -> float:
+    """The mean loss per token of (resampled) blocks."""
+    return sums.sum() / counts.sum()
 
 
 def stream_row(model: str, losses, text: str, blocks: int = 64) -> dict:
@@ -190,6 +294,170 @@ def paired_bootstrap(metric, a, b, references, n: int = 1000, seed: int = 0) -> 
     diffs = np.array([abs(metric([a[i] for i in p], [references[i] for i in p])
                           - metric([b[i] for i in p], [references[i] for i in p])) for p in picks])
     return float(((diffs - diffs.mean() > observed).sum() + 1) / (n + 1))
+
+
+# --- Tests of significance ----------------------------------------------------------------------
+
+
+def binomial_test(successes, trials, p) -> float:
+    """The exact two-sided binomial test: the p-value of ``successes`` in ``trials`` of probability ``p``.
+
+    The sum of P(X = i) over every i as likely as, or less likely than, the observed count:
+    P(X = i) ≤ P(X = k) · (1 + 1e-7), the tolerance scipy uses for ties
+    (``scipy.stats.binomtest(k, n, p).pvalue``).  The probabilities are summed in log space
+    (``math.lgamma``), so thousands of trials neither overflow nor underflow.  This is not
+    twice the smaller tail, which is a different (and for p ≠ 1/2 a worse) test.  Taught in
+    chapter 7.
+
+    Args:
+        successes: the observed count k, in ``[0, trials]``.
+        trials: the number of trials n, at least 1.
+        p: the probability of a success under the null hypothesis, in ``[0, 1]``.
+
+    Example:
+        >>> round(binomial_test(64, 200, 0.25), 4)     # chapter 7's cloze: 64 of 200 right, chance 1/4
+        0.0271
+    """
+    trials = check_int("trials", trials, minimum=1)
+    successes = check_int("successes", successes, minimum=0, maximum=trials)
+    p = check_rate("p", p, include_high=True)
+    if successes == trials * p:                                # the mode itself, as scipy has it
+        return 1.0
+    i = np.arange(trials + 1)
+    log_choose = math.lgamma(trials + 1) - np.array([math.lgamma(k + 1) + math.lgamma(trials - k + 1)
+                                                     for k in i])
+    with np.errstate(divide="ignore", invalid="ignore"):     # log 0 = -inf; 0 · log 0 counts as 0
+        log_pmf = (log_choose + np.where(i > 0, i * np.log(p), 0.0)
+                   + np.where(i < trials, (trials - i) * np.log1p(-p), 0.0))
+    extreme = log_pmf[log_pmf <= log_pmf[successes] + math.log1p(1e-7)]
+    if not np.isfinite(extreme.max()):
+        return 0.0
+    top = extreme.max()
+    return min(1.0, float(math.exp(top) * np.exp(extreme - top).sum()))
+
+
+def mcnemar(correct_a, correct_b) -> float:
+    """McNemar's exact test of two classifiers on the same items: a two-sided p-value.
+
+    Only the discordant items count: b where only ``a`` is right, c where only ``b`` is.
+    Under "equally accurate" each is a fair coin, so the p-value is
+    ``binomial_test(min(b, c), b + c, 0.5)``; 1.0 when there is no discordant item.  It
+    equals statsmodels' ``mcnemar(table, exact=True)``.  Taught in chapter 7.
+
+    Args:
+        correct_a, correct_b: boolean arrays, whether each system got each item right.
+
+    Raises:
+        ValueError: arrays that are not boolean, not 1-D, or not equally long.
+
+    Example:
+        >>> a = np.array([True] * 30 + [False] * 10)
+        >>> round(mcnemar(a, ~a | (np.arange(40) < 25)), 4)       # b = 5, c = 10
+        0.3018
+    """
+    a, b = np.asarray(correct_a), np.asarray(correct_b)
+    if a.dtype != bool or b.dtype != bool or a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"correct_a and correct_b must be equally long 1-D boolean arrays (the same items), "
+                         f"got {a.dtype} {a.shape} and {b.dtype} {b.shape}")
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    if only_a + only_b == 0:
+        return 1.0
+    return binomial_test(min(only_a, only_b), only_a + only_b, 0.5)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of several p-values, returned in the input order.
+
+    The smallest of m p-values is multiplied by m, the next by m − 1, and so on, each
+    adjusted value kept at least as large as the one before it and at most 1.  Reject every
+    hypothesis whose adjusted p-value is below α: the chance of any false rejection is then
+    at most α (Holm, 1979).  Equals statsmodels' ``multipletests(p, method="holm")[1]``.
+    Taught in chapter 7.
+
+    Raises:
+        ValueError: not a non-empty 1-D list of numbers in [0, 1].
+
+    Example:
+        >>> holm([0.01, 0.04, 0.03])
+        array([0.03, 0.06, 0.06])
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or not len(p) or np.isnan(p).any() or p.min() < 0 or p.max() > 1:
+        raise ValueError(f"p_values must be a non-empty 1-D list of numbers in [0, 1], got {p_values!r}")
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
+
+
+def two_level_bootstrap(scores, n: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
+    """The mean of a (seeds × items) array of scores, with an interval that holds seed variance too.
+
+    Each resample draws the items with replacement *and* the seeds (the independently
+    trained models) with replacement, so the interval covers what another test set and
+    another training run would both change (Bouthillier et al., 2021).  With one seed it is
+    :func:`bootstrap_ci` of the items' mean, conditional on that one trained model.  Taught
+    in chapter 7.
+
+    Args:
+        scores: (seeds, items): e.g. 1.0 where seed s's model got item i right.
+
+    Example:
+        >>> scores = np.random.default_rng(0).random((3, 400)) < [[0.6], [0.7], [0.8]]
+        >>> ci = two_level_bootstrap(scores)
+        >>> ci.low < 0.65 < 0.75 < ci.high      # wider than items alone: the seeds disagree
+        True
+    """
+    scores = _seeds_by_items("scores", scores)
+    observed, stats, level = _resample_two_levels(lambda s, i: scores[np.ix_(s, i)].mean(),
+                                                  [len(scores)], scores.shape[1], n, level, seed)
+    return Interval(observed, *_percentiles(stats, level))
+
+
+def paired_two_level_bootstrap(a, b, n: int = 1000, level: float = 0.95, seed: int = 0) -> Difference:
+    """The difference of the means of two (seeds × items) score arrays on the same items, paired.
+
+    Every resample draws one set of items for both systems (the pairing) and each system's
+    seeds independently (their training runs are independent), so the interval and the
+    two-sided p-value (:func:`bootstrap_difference`'s) include seed variance.  The two may
+    have different numbers of seeds.  Taught in chapter 7.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> hard = rng.random(400)                      # some items are hard for both systems
+        >>> a = rng.random((3, 400)) < 0.9 - hard / 2
+        >>> b = rng.random((2, 400)) < 0.7 - hard / 2
+        >>> d = paired_two_level_bootstrap(a, b)
+        >>> d.excludes_zero(), d.p < 0.01
+        (True, True)
+    """
+    a, b = _seeds_by_items("a", a), _seeds_by_items("b", b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must score the same items, got {a.shape[1]} and {b.shape[1]} items")
+    observed, stats, level = _resample_two_levels(
+        lambda sa, sb, i: a[np.ix_(sa, i)].mean() - b[np.ix_(sb, i)].mean(), [len(a), len(b)], a.shape[1],
+        n, level, seed)
+    return Difference(observed, *_percentiles(stats, level), _p_value(observed, stats))
+
+
+def _seeds_by_items(name: str, scores) -> np.ndarray:
+    """``scores`` as a float (seeds, items) array, checked."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2 or 0 in scores.shape or np.isnan(scores).any():
+        raise ValueError(f"{name} must be a (seeds, items) array of numbers with at least one of each, "
+                         f"got shape {scores.shape}")
+    return scores
+
+
+def _resample_two_levels(metric, seeds: list[int], items: int, n, level, seed):
+    """``metric(*seed_picks, item_picks)`` on all rows, and on ``n`` two-level resamples."""
+    n = check_int("n", n, minimum=1)
+    level = check_rate("level", level, include_low=False)
+    rng = np.random.default_rng(seed)
+    stats = np.array([metric(*(rng.integers(0, s, s) for s in seeds), rng.integers(0, items, items))
+                      for _ in range(n)])
+    return float(metric(*(np.arange(s) for s in seeds), np.arange(items))), stats, level
 
 
 # --- BLEU ---------------------------------------------------------------------------------------
@@ -275,13 +543,29 @@ def bleu(hypotheses, references, tokenize: str = "13a", order: int = 4, normaliz
         >>> round(bleu(["人民日报发表社论"], ["人民日报发表评论"], tokenize="zh"), 2)
         70.71
     """
+    return bleu_score(bleu_statistics(hypotheses, references, tokenize, order, normalize))
+
+
+def bleu_statistics(hypotheses, references, tokenize: str = "13a", order: int = 4,
+                    normalize: bool = False) -> np.ndarray:
+    """BLEU's sufficient statistics, one row per segment: what :func:`bleu_score` sums.
+
+    Each row holds the clipped n-gram matches for n = 1..``order``, the hypothesis's n-gram
+    counts, its length and its reference length (arguments as :func:`bleu`).  A bootstrap
+    resamples these rows instead of re-tokenising the texts, as sacreBLEU's paired bootstrap
+    does.  Taught in chapter 7.
+
+    Example:
+        >>> bleu_statistics(["the cat sat"], ["the cat sat down"], order=2)
+        array([[3., 2., 3., 2., 3., 4.]])
+    """
     if tokenize not in BLEU_TOKENIZERS:
         raise ValueError(f"tokenize must be one of {', '.join(BLEU_TOKENIZERS)}, got {tokenize!r}")
     order = check_int("order", order, minimum=1)
     hypotheses, references = _pairs(hypotheses, references, normalize)
     split = BLEU_TOKENIZERS[tokenize]
-    matches, totals, hyp_len, ref_len = np.zeros(order), np.zeros(order), 0, 0
-    for hyp, refs in zip(hypotheses, references):
+    rows = np.zeros((len(hypotheses), 2 * order + 2))
+    for row, hyp, refs in zip(rows, hypotheses, references):
         tokens = split(hyp.rstrip())
         best: Counter = Counter()
         lengths = []
@@ -289,11 +573,23 @@ def bleu(hypotheses, references, tokenize: str = "13a", order: int = 4, normaliz
             ref_tokens = split(ref.rstrip())
             lengths.append(len(ref_tokens))
             best |= _ngrams(ref_tokens, order)           # the largest count in any one reference
-        hyp_len += len(tokens)
-        ref_len += min(lengths, key=lambda r: (abs(r - len(tokens)), r))
+        row[-2:] = len(tokens), min(lengths, key=lambda r: (abs(r - len(tokens)), r))
         for gram, count in _ngrams(tokens, order).items():
-            totals[len(gram) - 1] += count
-            matches[len(gram) - 1] += min(count, best[gram])
+            row[order + len(gram) - 1] += count
+            row[len(gram) - 1] += min(count, best[gram])
+    return rows
+
+
+def bleu_score(statistics) -> float:
+    """Corpus BLEU from the rows of :func:`bleu_statistics` (summed over the segments).
+
+    Example:
+        >>> round(bleu_score(bleu_statistics(["the cat sat on the mat"], ["the cat sat on a mat"])), 2)
+        53.73
+    """
+    total = np.asarray(statistics, dtype=float).sum(axis=0)
+    order = (len(total) - 2) // 2
+    matches, totals, (hyp_len, ref_len) = total[:order], total[order:2 * order], total[-2:]
     if not matches.any():
         return 0.0
     brevity = 1.0 if hyp_len >= ref_len else (math.exp(1 - ref_len / hyp_len) if hyp_len else 0.0)
@@ -357,14 +653,39 @@ def chrf(hypotheses, references, order: int = 6, beta: float = 2.0, normalize: b
         >>> round(chrf(["人民日报发表社论"], ["人民日报发表评论"]), 2)
         61.49
     """
+    return chrf_score(chrf_statistics(hypotheses, references, order, beta, normalize), beta)
+
+
+def chrf_statistics(hypotheses, references, order: int = 6, beta: float = 2.0,
+                    normalize: bool = False) -> np.ndarray:
+    """chrF's sufficient statistics, (segments, order, 3): n-grams of hypothesis, reference, matches.
+
+    Each segment's counts are those of its best reference for this ``beta``, as in
+    :func:`chrf`; :func:`chrf_score` sums them.  For the bootstrap (:func:`bleu_statistics`).
+    Taught in chapter 7.
+
+    Example:
+        >>> chrf_statistics(["人民日报"], ["人民网"], order=2)[0]
+        array([[4., 3., 2.],
+               [3., 2., 1.]])
+    """
     order = check_int("order", order, minimum=1)
     check_rate("beta", beta, high=math.inf, include_low=False)
     hypotheses, references = _pairs(hypotheses, references, normalize)
-    total = np.zeros((order, 3))
-    for hyp, refs in zip(hypotheses, references):
-        candidates = [_chrf_statistics(hyp, ref, order) for ref in refs]
-        total += max(candidates, key=lambda st: _f_beta(st, beta))   # the best; the first on a tie
-    return _f_beta(total, beta)
+    return np.array([max((_chrf_statistics(hyp, ref, order) for ref in refs),
+                         key=lambda st: _f_beta(st, beta))            # the best; the first on a tie
+                     for hyp, refs in zip(hypotheses, references)])
+
+
+def chrf_score(statistics, beta: float = 2.0) -> float:
+    """Corpus chrF from the rows of :func:`chrf_statistics` (summed over the segments).
+
+    Example:
+        >>> round(chrf_score(chrf_statistics(["人民日报发表社论"], ["人民日报发表评论"])), 2)
+        61.49
+    """
+    check_rate("beta", beta, high=math.inf, include_low=False)
+    return _f_beta(np.asarray(statistics, dtype=float).sum(axis=0), beta)
 
 
 # --- ROUGE --------------------------------------------------------------------------------------
@@ -522,7 +843,9 @@ def expected_calibration_error(probs, labels, bins: int = 15) -> float:
 
     The confidence of an example is its top probability, and the prediction its arg-max.
     Bin k holds the confidences in ((k-1)/bins, k/bins]; ECE = Σ_k (n_k / n) · |accuracy_k −
-    mean confidence_k| (Guo et al., 2017).  Taught in chapter 7.
+    mean confidence_k| (Naeini et al., 2015; Guo et al., 2017): the ℓ1 plug-in estimate, biased
+    upward by the noise in each bin's accuracy (:func:`calibration_error` has a debiased ℓ2
+    estimate).  Taught in chapter 7.
 
     Raises:
         ValueError: probabilities outside [0, 1] or rows not summing to 1, mismatched labels.
@@ -539,6 +862,56 @@ def expected_calibration_error(probs, labels, bins: int = 15) -> float:
     gap = sum(abs(correct[which == k].mean() - confidence[which == k].mean()) * (which == k).sum()
               for k in np.unique(which))
     return round(float(gap / len(labels)), 12)
+
+
+def calibration_error(probs, labels, bins: int = 15, p: int = 2, debiased: bool = True) -> float:
+    """The top-label ℓp calibration error with equal-mass bins; by default Kumar et al.'s debiased ℓ2.
+
+    The confidences are sorted and cut into ``bins`` groups of (nearly) equal size; bin k's
+    gap is its mean confidence minus its accuracy.  The plug-in estimate
+    (``debiased=False``) is (Σ_k (n_k / n) · |gap_k|^p)^(1/p).  It is biased upward: even a
+    calibrated model's bins show gaps, from sampling noise alone.  For p = 2 the debiased
+    estimator (Kumar et al., 2019) subtracts each bin's expected squared noise,
+    acc_k (1 − acc_k) / (n_k − 1), from gap_k², so it estimates the *squared* ℓ2 error
+    without bias; this returns √max(that, 0).  It is not a debiased ℓ1 ECE
+    (:func:`expected_calibration_error`, equal-width bins, Naeini et al., 2015), which has no
+    such correction.  Equals the ``uncertainty-calibration`` package's
+    ``lower_bound_scaling_ce(..., mode="top-label")``.  Taught in chapter 7.
+
+    Args:
+        probs, labels: as :func:`expected_calibration_error`.
+        bins: equal-mass bins (at most one per example).
+        p: the norm, an integer >= 1.
+        debiased: subtract the noise term; only for ``p=2``.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> confidence = rng.uniform(0.5, 1, 20000)
+        >>> labels = (rng.random(20000) < confidence).astype(int)   # calibrated by construction
+        >>> plug_in = calibration_error(confidence, labels, debiased=False)
+        >>> debiased = calibration_error(confidence, labels)
+        >>> debiased < 0.005 < plug_in
+        True
+    """
+    probs, labels = _probabilities(probs, labels)
+    bins = check_int("bins", bins, minimum=1)
+    p = check_int("p", p, minimum=1)
+    if debiased and p != 2:
+        raise ValueError(f"debiased=True needs p=2 (Kumar et al. debias the squared error), got p={p}")
+    confidence, correct = probs.max(axis=1), (probs.argmax(axis=1) == labels).astype(float)
+    groups = np.array_split(np.sort(confidence), min(bins, len(confidence)))
+    edges = np.unique([(low[-1] + high[0]) / 2 for low, high in zip(groups, groups[1:])] + [1.0])
+    which = np.searchsorted(edges, confidence)       # bin k holds (edges[k-1], edges[k]]
+    total = 0.0
+    for k in np.unique(which):
+        size = np.sum(which == k)
+        gap, accuracy = confidence[which == k].mean() - correct[which == k].mean(), correct[which == k].mean()
+        if not debiased:
+            total += size * abs(gap) ** p
+        elif size > 1:                               # a bin of one has no variance estimate: it adds 0
+            total += size * (gap**2 - accuracy * (1 - accuracy) / (size - 1))
+    total /= len(confidence)
+    return float(max(total, 0.0) ** 0.5 if debiased else total ** (1 / p))
 
 
 def fit_temperature(logits, labels) -> float:
@@ -612,14 +985,18 @@ def copy_rate(texts, train_text: str, n: int) -> float:
 # --- Multiple choice -----------------------------------------------------------------------------
 
 
-def multiple_choice(score_fn, contexts, choices, answers) -> dict[str, float]:
-    """Accuracy on multiple-choice items, as lm-evaluation-harness scores them: ``acc`` and ``acc_norm``.
+def multiple_choice(score_fn, contexts, choices, answers, unconditional=None) -> dict[str, float]:
+    """Accuracy on multiple-choice items, as lm-evaluation-harness scores them: ``acc``, ``acc_norm``.
 
     ``score_fn(context, continuation)`` returns the continuation's total log-probability
     (nats).  ``acc`` picks the choice with the highest total; ``acc_norm`` divides each total
     by the choice's length in characters first, so that long choices, which collect more
-    negative log-probability, are not penalised for their length.  Ties go to the first
-    choice.  Taught in chapter 7.
+    negative log-probability, are not penalised for their length.  Given an ``unconditional``
+    context (one string for every item, or one per item, e.g. the start of a sentence),
+    ``acc_mutual_info`` picks the choice with the highest log P(choice | context) −
+    log P(choice | unconditional): how much the context raised its probability, so that
+    choices that are likely anywhere do not win (Holtzman et al., 2021; lm-evaluation-harness's
+    ``acc_mutual_info``).  Ties go to the first choice.  Taught in chapter 7.
 
     Raises:
         ValueError: lists of different lengths, an item without choices, an answer out of range.
@@ -628,19 +1005,33 @@ def multiple_choice(score_fn, contexts, choices, answers) -> dict[str, float]:
         >>> score = lambda context, choice: -1.0 * len(choice)          # every character costs 1 nat
         >>> multiple_choice(score, ["x", "y"], [["ab", "abcd"], ["abc", "a"]], [1, 0])
         {'acc': 0.0, 'acc_norm': 0.5}
+        >>> prior = lambda context, choice: -2.0 * len(choice) if context == "" else score(context, choice)
+        >>> multiple_choice(prior, ["x", "y"], [["ab", "abcd"], ["abc", "a"]], [1, 0], unconditional="")
+        {'acc': 0.0, 'acc_norm': 0.5, 'acc_mutual_info': 1.0}
     """
     contexts, choices, answers = list(contexts), [list(c) for c in choices], list(answers)
     if not contexts or not len(contexts) == len(choices) == len(answers):
         raise ValueError(f"contexts, choices and answers must be non-empty and equally long, got "
                          f"{len(contexts)}, {len(choices)} and {len(answers)}")
-    hits = np.zeros((len(contexts), 2))
-    for i, (context, options, answer) in enumerate(zip(contexts, choices, answers)):
+    priors = [unconditional] * len(contexts) if unconditional is None or isinstance(unconditional, str) \
+        else list(unconditional)
+    if len(priors) != len(contexts):
+        raise ValueError(f"unconditional must be one string, or one per item ({len(contexts)}), "
+                         f"got {len(priors)}")
+    hits = np.zeros((len(contexts), 3))
+    for i, (context, options, answer, prior) in enumerate(zip(contexts, choices, answers, priors)):
         if not options or not 0 <= answer < len(options):
             raise ValueError(f"item {i}: answer {answer!r} is not an index of its {len(options)} choices")
         totals = np.array([score_fn(context, option) for option in options], dtype=float)
         lengths = np.array([max(len(option), 1) for option in options])
-        hits[i] = totals.argmax() == answer, (totals / lengths).argmax() == answer
-    return {"acc": float(hits[:, 0].mean()), "acc_norm": float(hits[:, 1].mean())}
+        hits[i, :2] = totals.argmax() == answer, (totals / lengths).argmax() == answer
+        if prior is not None:
+            gains = totals - np.array([score_fn(prior, option) for option in options], dtype=float)
+            hits[i, 2] = gains.argmax() == answer
+    result = {"acc": float(hits[:, 0].mean()), "acc_norm": float(hits[:, 1].mean())}
+    if unconditional is not None:
+        result["acc_mutual_info"] = float(hits[:, 2].mean())
+    return result
 
 
 def _pairs(hypotheses, references, normalize: bool = False) -> tuple[list[str], list[list[str]]]:

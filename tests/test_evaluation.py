@@ -266,8 +266,9 @@ def test_block_sums_of_a_difference_give_the_stream_difference():
     rng = np.random.default_rng(0)
     a, b = rng.random(1000), rng.random(1000)
     (sa, counts), (sb, _) = evaluation.block_sums(a), evaluation.block_sums(b)
-    paired = evaluation.block_interval(sa - sb, counts)
+    paired = evaluation.block_difference(sa - sb, counts)
     assert np.allclose(paired, evaluation.stream_difference(a, b), rtol=1e-12)
+    assert np.allclose(paired[:3], evaluation.block_interval(sa - sb, counts), rtol=1e-12)   # same resamples
     assert counts.sum() == 1000 and len(counts) == 64
 
 
@@ -285,5 +286,176 @@ def test_bits_per_byte_counts_utf8_bytes():
     (lambda: evaluation.block_sums(np.ones(3), blocks=4), "blocks"),
 ])
 def test_leaderboard_helpers_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --- The statistical protocol: exact tests, Holm, bootstrap p-values, seed variance -----------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.one_of(st.sampled_from([0.5, 0.25, 0.1, 0.0, 1.0]),
+                 st.floats(1e-6, 1 - 1e-6)))                  # scipy's binomtest fails at p = 1e-308
+def test_binomial_test_equals_scipys_binomtest(counts, p):
+    from scipy.stats import binomtest
+
+    k, n = counts
+    assert abs(evaluation.binomial_test(k, n, p) - binomtest(k, n, p).pvalue) < 1e-9
+
+
+def test_binomial_test_is_not_twice_the_smaller_tail():
+    from scipy.stats import binom
+
+    doubled = min(1.0, 2 * binom.sf(63, 200, 0.25))              # P(X >= 64), doubled
+    exact = evaluation.binomial_test(64, 200, 0.25)
+    assert exact == pytest.approx(0.0271, abs=1e-4) and abs(exact - doubled) > 1e-3
+    assert evaluation.binomial_test(100, 200, 0.5) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=400))
+def test_mcnemar_equals_statsmodels_exact(pairs):
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+    a, b = (np.array(column, dtype=bool) for column in zip(*pairs))
+    table = [[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]]
+    assert abs(evaluation.mcnemar(a, b) - sm_mcnemar(table, exact=True).pvalue) < 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.01, 0.05, 1.0])), min_size=1,
+                max_size=30))
+def test_holm_equals_statsmodels_multipletests(p_values):
+    from statsmodels.stats.multitest import multipletests
+
+    ours = evaluation.holm(p_values)
+    assert np.abs(ours - multipletests(p_values, method="holm")[1]).max() < 1e-9
+
+
+def test_holm_on_chapter_7s_six_cloze_comparisons():
+    p = [evaluation.binomial_test(k, 200, 0.25) for k in (46, 51, 54, 57, 55, 64)]
+    adjusted = evaluation.holm(p)
+    assert adjusted[-1] == pytest.approx(0.163, abs=1e-3) and np.all(adjusted >= p)
+
+
+def test_bootstrap_difference_p_value_is_the_share_of_centred_resamples_as_extreme():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0.1, 1, 300), rng.normal(0, 1, 300)
+    diff = evaluation.bootstrap_difference(lambda x, y: np.mean(x - y), a, b, n=500, seed=3)
+    picks = np.random.default_rng(3).integers(0, 300, size=(500, 300))
+    stats = (a - b)[picks].mean(axis=1)
+    observed = np.mean(a - b)
+    assert diff.estimate == pytest.approx(observed)
+    assert diff.p == (np.sum(np.abs(stats - stats.mean()) >= abs(observed)) + 1) / 501
+    assert (diff.low, diff.high) == tuple(np.quantile(stats, [0.025, 0.975]))
+    assert evaluation.bootstrap_difference(lambda x, y: np.mean(x - y), a, a).p == 1.0
+    assert evaluation.bootstrap_difference(lambda x, y: np.mean(x - y), a + 5, a, n=99).p == 1 / 100
+
+
+def test_stream_difference_p_value_is_small_for_a_gap_and_large_for_noise():
+    rng = np.random.default_rng(0)
+    b = rng.exponential(size=64_000)
+    assert stream_difference(b - 0.05, b).p == 1 / 1001
+    assert stream_difference(b + rng.normal(scale=0.5, size=b.size), b).p > 0.05
+
+
+def test_two_level_bootstrap_resamples_seeds_and_items():
+    rng = np.random.default_rng(0)
+    scores = rng.random((3, 300)) < np.array([[0.6], [0.7], [0.8]])
+    ci = evaluation.two_level_bootstrap(scores, n=400, seed=2)
+    draws = np.random.default_rng(2)
+    stats = [scores[np.ix_(draws.integers(0, 3, 3), draws.integers(0, 300, 300))].mean() for _ in range(400)]
+    assert ci == Interval(float(scores.mean()), *np.quantile(stats, [0.025, 0.975]))
+    items_only = bootstrap_ci(lambda s: s.mean(), scores.T, n=400)      # the seeds held fixed
+    assert ci.high - ci.low > 1.5 * (items_only.high - items_only.low)
+    one_seed = evaluation.two_level_bootstrap(scores[:1], n=400, seed=1)
+    assert one_seed.estimate == pytest.approx(scores[0].mean())
+
+
+def test_paired_two_level_bootstrap_pairs_the_items():
+    rng = np.random.default_rng(1)
+    hard = rng.random(500)                                        # item difficulty, shared
+    a = rng.random((3, 500)) < 1.0 - hard
+    b = rng.random((2, 500)) < 0.95 - hard
+    paired = evaluation.paired_two_level_bootstrap(a, b)
+    assert paired.estimate == pytest.approx(a.mean() - b.mean())
+    same = evaluation.paired_two_level_bootstrap(a, a)
+    assert same.p == 1.0 and same.low <= 0 <= same.high
+    unpaired_a = evaluation.two_level_bootstrap(a)
+    unpaired_b = evaluation.two_level_bootstrap(b)
+    assert paired.high - paired.low < (unpaired_a.high - unpaired_a.low) + (unpaired_b.high - unpaired_b.low)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 1500), st.integers(2, 5), st.integers(1, 40), st.floats(0.2, 4.0),
+       st.integers(0, 2**31))
+def test_calibration_error_equals_uncertainty_calibration(n, classes, bins, scale, seed):
+    import calibration
+
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, classes)) * scale
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(classes, p=row) for row in probs])
+    for p, debiased in ((2, True), (2, False), (1, False)):
+        theirs = calibration.lower_bound_scaling_ce(probs, labels, p=p, debias=debiased, num_bins=bins,
+                                                    mode="top-label")
+        assert abs(evaluation.calibration_error(probs, labels, bins, p, debiased) - theirs) < 1e-9
+
+
+def test_debiased_calibration_error_is_near_zero_for_a_calibrated_model():
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.5, 1, 5000)
+    labels = (rng.random(5000) < confidence).astype(int)
+    plug_in = [evaluation.calibration_error(confidence, labels, debiased=False), expected_calibration_error(
+        confidence, labels)]
+    assert evaluation.calibration_error(confidence, labels) < 0.5 * min(plug_in)
+
+
+def test_bleu_and_chrf_statistics_sum_to_the_corpus_score():
+    refs = ["the cat sat on the mat", "人民日报发表社论", "a b c d"]
+    hyps = ["the cat sat on a mat", "人民日报发表评论", "a b x d"]
+    stats = evaluation.bleu_statistics(hyps, refs, tokenize="zh")
+    assert evaluation.bleu_score(stats) == pytest.approx(bleu(hyps, refs, tokenize="zh"))
+    assert evaluation.bleu_score(stats[[0, 0, 2]]) == pytest.approx(
+        bleu([hyps[0], hyps[0], hyps[2]], [refs[0], refs[0], refs[2]], tokenize="zh"))
+    for beta in (1.0, 2.0):
+        chrf_stats = evaluation.chrf_statistics(hyps, refs, beta=beta)
+        assert evaluation.chrf_score(chrf_stats, beta) == pytest.approx(chrf(hyps, refs, beta=beta))
+        assert evaluation.chrf_score(chrf_stats[[1, 1]], beta) == pytest.approx(
+            chrf([hyps[1]] * 2, [refs[1]] * 2, beta=beta))
+
+
+def test_multiple_choice_mutual_information_subtracts_the_unconditional_score():
+    totals = {("q", "a"): -2.0, ("q", "bb"): -3.0, ("", "a"): -1.0, ("", "bb"): -4.0}
+    score = lambda context, choice: totals[(context, choice)]       # noqa: E731
+    result = multiple_choice(score, ["q"], [["a", "bb"]], [1], unconditional="")
+    assert result == {"acc": 0.0, "acc_norm": 1.0, "acc_mutual_info": 1.0}   # gains -1 and +1
+    assert multiple_choice(score, ["q"], [["a", "bb"]], [1], unconditional=[""]) == result
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: evaluation.binomial_test(5, 4, 0.5), r"successes must be an integer in \[0, 4\], got 5"),
+    (lambda: evaluation.binomial_test(1, 0, 0.5), "trials must be an integer >= 1, got 0"),
+    (lambda: evaluation.binomial_test(1, 4, 1.5), r"p must be a number in \[0.0, 1.0\]"),
+    (lambda: evaluation.binomial_test(1.5, 4, 0.5), "successes must be an integer"),
+    (lambda: evaluation.mcnemar([True, False], [True]), "equally long 1-D boolean arrays"),
+    (lambda: evaluation.mcnemar([1, 0], [0, 1]), "boolean arrays"),
+    (lambda: evaluation.holm([]), "non-empty 1-D list of numbers in"),
+    (lambda: evaluation.holm([0.1, 1.2]), r"numbers in \[0, 1\]"),
+    (lambda: evaluation.holm([[0.1]]), "1-D"),
+    (lambda: evaluation.holm([float("nan")]), "numbers in"),
+    (lambda: evaluation.two_level_bootstrap(np.ones(5)), r"\(seeds, items\) array.*got shape \(5,\)"),
+    (lambda: evaluation.two_level_bootstrap(np.ones((2, 5)), n=0), "n must be an integer >= 1"),
+    (lambda: evaluation.paired_two_level_bootstrap(np.ones((2, 5)), np.ones((2, 4))),
+     "same items, got 5 and 4"),
+    (lambda: evaluation.calibration_error([0.6, 0.7], [1, 0], p=1), "debiased=True needs p=2"),
+    (lambda: evaluation.calibration_error([0.6, 0.7], [1, 0], p=0, debiased=False),
+     "p must be an integer >= 1"),
+    (lambda: evaluation.calibration_error([0.6], [1], bins=0), "bins must be an integer >= 1"),
+    (lambda: evaluation.bootstrap_difference(np.mean), "at least one column"),
+    (lambda: multiple_choice(len, ["c"], [["a"]], [0], unconditional=["", ""]), "one per item"),
+])
+def test_protocol_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -183,7 +183,8 @@ def test_zero_shot_scores_the_choices_after_the_prompt_whatever_the_batch():
     np.testing.assert_allclose(finetune.zero_shot(gpt, texts), raw - prior, atol=1e-4)
     ids = gpt.vocabulary.encode(finetune.PROMPT.format(text="质量很好，推荐"))
     log_p = finetune._last_log_probs(gpt.model, [ids])[0]
-    np.testing.assert_allclose(raw[0], log_p[gpt.vocabulary.encode(["差", "好"])], atol=1e-6)
+    # two batch compositions: float32 sums on threads differ in the last bits, so a relative tolerance
+    np.testing.assert_allclose(raw[0], log_p[gpt.vocabulary.encode(["差", "好"])], rtol=1e-5)
 
 
 def test_zero_shot_needs_a_causal_preset(tiny_encoder):

@@ -20,7 +20,7 @@ def test_shapes_and_causality(cell):
     x2 = x.copy()
     x2[:, 4:] = (x2[:, 4:] + 1) % 30  # change the future: the past's outputs must not move
     y2 = keras.ops.convert_to_numpy(model(x2))
-    np.testing.assert_allclose(y[:, :4], y2[:, :4], atol=1e-6)
+    np.testing.assert_allclose(y[:, :4], y2[:, :4], rtol=1e-5, atol=1e-6)
 
 
 def test_tied_embeddings_share_the_matrix():

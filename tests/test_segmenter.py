@@ -118,7 +118,8 @@ def test_segmenter_learns_keeps_characters_and_reloads(segmenter, tmp_path):
     x = segmenter.features(["我们爱北京"])[None]                    # padding never changes a tag score
     padded = np.concatenate([x, np.zeros((1, 7, 4), np.int32)], axis=1)
     logits = np.asarray(segmenter.model.predict_on_batch(x))
-    assert np.allclose(np.asarray(segmenter.model.predict_on_batch(padded))[:, :5], logits, atol=1e-6)
+    assert np.allclose(np.asarray(segmenter.model.predict_on_batch(padded))[:, :5], logits,
+                       rtol=1e-5, atol=1e-6)           # two shapes: float32 noise, relative
     assert "dictionary" in [layer.name for layer in segmenter.model.layers]
     segmenter.save(tmp_path / "seg")
     assert load_segmenter(tmp_path / "seg").segment(texts) == out
