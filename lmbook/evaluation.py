@@ -56,16 +56,19 @@ class Interval(NamedTuple):
 
 
 class Difference(NamedTuple):
-    """A paired difference between two systems, its confidence interval and its two-sided p-value."""
+    """A paired difference between two systems, its confidence interval and its two-sided p-value.
+
+    The percentile interval and the centred p-value are not exact duals: near the 5% level
+    they can disagree.  The book's verdicts use the p-value (Holm-adjusted when there are
+    several comparisons); the interval says how large the difference may be.
+    """
 
     estimate: float
     low: float
     high: float
     p: float
 
-    def excludes_zero(self) -> bool:
-        """Whether the interval lies wholly on one side of zero."""
-        return self.low > 0 or self.high < 0
+    excludes_zero = Interval.excludes_zero
 
 
 def bootstrap_ci(metric, *columns, n: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
@@ -94,8 +97,11 @@ def bootstrap_difference(metric, *columns, n: int = 1000, level: float = 0.95, s
     the same items (e.g. ``lambda a, b: a.mean() - b.mean()``), so that every resample keeps
     the pairs together: a paired test.  The p-value is that of "the difference is 0":
     ``(count + 1) / (n + 1)``, with ``count`` the resampled differences, centred on their
-    mean, at least as far from 0 as the observed one (Koehn, 2004; the smallest possible
-    p-value is ``1 / (n + 1)``).  A difference of exactly 0 has p = 1.  Taught in chapter 7.
+    mean, at least as far from 0 as the observed one (Koehn's paired bootstrap in its
+    centred, two-sided form, Riezler and Maxwell, 2005; the smallest possible p-value is
+    ``1 / (n + 1)``).  A difference of exactly 0 has p = 1.  This is the book's paired test;
+    :func:`paired_bootstrap` is sacreBLEU's variant, kept to reproduce its p-values.  Taught
+    in chapter 7.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -108,19 +114,26 @@ def bootstrap_difference(metric, *columns, n: int = 1000, level: float = 0.95, s
     return Difference(observed, *_percentiles(stats, level), _p_value(observed, stats))
 
 
-def format_p(p: float, resamples: int | None = None) -> str:
+def format_p(p: float, resamples: int | None = None, name: str = "p", raw: float | None = None) -> str:
     """A p-value as the book prints it: ``p ≤ 1/(B+1)`` at a bootstrap's floor, else ``p = …``.
 
     A bootstrap with B resamples cannot give a p-value below 1/(B + 1); a value there only
-    says "at most this".  Taught in chapter 7.
+    says "at most this".  For an adjusted p-value (:func:`holm`), pass the unadjusted one as
+    ``raw``: when that was at the floor, the adjusted value is an upper bound too.  Taught in
+    chapter 7.
 
     Example:
         >>> format_p(1 / 1001, resamples=1000), format_p(0.0271), format_p(0.00004)
         ('p ≤ 1/1,001', 'p = 0.027', 'p = 4e-05')
+        >>> format_p(2 / 1001, resamples=1000, name="Holm p", raw=1 / 1001)
+        'Holm p ≤ 0.002'
     """
-    if resamples is not None and p <= (1 + 1e-9) / (resamples + 1):
-        return f"p ≤ 1/{resamples + 1:,}"
-    return f"p = {p:.3f}" if p >= 0.001 else f"p = {p:.1g}"
+    at_floor = resamples is not None and (p if raw is None else raw) <= (1 + 1e-9) / (resamples + 1)
+    if at_floor and raw is None:
+        return f"{name} ≤ 1/{resamples + 1:,}"
+    if at_floor:      # an adjusted floor is a bound too: rounded up, never below what it bounds
+        return f"{name} ≤ {math.ceil(p * 1000 - 1e-9) / 1000:.3f}"
+    return f"{name} = {p:.3f}" if p >= 0.001 else f"{name} = {p:.1g}"
 
 
 def _resample(metric, columns, n, level, seed) -> tuple[float, np.ndarray, float]:
@@ -136,7 +149,15 @@ def _resample(metric, columns, n, level, seed) -> tuple[float, np.ndarray, float
     level = check_rate("level", level, include_low=False)
     picks = np.random.default_rng(seed).integers(0, rows, size=(n, rows))
     stats = np.array([metric(*(c[p] for c in columns)) for p in picks], dtype=float)
-    return float(metric(*columns)), stats, level
+    return _finite(float(metric(*columns)), stats), stats, level
+
+
+def _finite(observed: float, stats: np.ndarray) -> float:
+    """``observed``, after checking that it and every resampled value are numbers (not NaN or inf)."""
+    if not (np.isfinite(observed) and np.isfinite(stats).all()):
+        raise ValueError("metric must return a finite number on the data and on every resample, "
+                         f"got {observed} on the data and {np.sum(~np.isfinite(stats))} non-finite resamples")
+    return observed
 
 
 def _percentiles(stats: np.ndarray, level: float) -> tuple[float, float]:
@@ -306,7 +327,7 @@ def binomial_test(successes, trials, p) -> float:
     P(X = i) ≤ P(X = k) · (1 + 1e-7), the tolerance scipy uses for ties
     (``scipy.stats.binomtest(k, n, p).pvalue``).  The probabilities are summed in log space
     (``math.lgamma``), so thousands of trials neither overflow nor underflow.  This is not
-    twice the smaller tail, which is a different (and for p ≠ 1/2 a worse) test.  Taught in
+    twice the smaller tail, a different test (the two agree for p = 1/2).  Taught in
     chapter 7.
 
     Args:
@@ -356,8 +377,8 @@ def mcnemar(correct_a, correct_b) -> float:
         0.3018
     """
     a, b = np.asarray(correct_a), np.asarray(correct_b)
-    if a.dtype != bool or b.dtype != bool or a.ndim != 1 or a.shape != b.shape:
-        raise ValueError(f"correct_a and correct_b must be equally long 1-D boolean arrays (the same items), "
+    if a.dtype != bool or b.dtype != bool or a.ndim != 1 or a.shape != b.shape or not len(a):
+        raise ValueError(f"correct_a and correct_b must be equally long, non-empty 1-D boolean arrays, "
                          f"got {a.dtype} {a.shape} and {b.dtype} {b.shape}")
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
     if only_a + only_b == 0:
@@ -381,9 +402,13 @@ def holm(p_values) -> np.ndarray:
         >>> holm([0.01, 0.04, 0.03])
         array([0.03, 0.06, 0.06])
     """
-    p = np.asarray(p_values, dtype=float)
+    try:
+        p = np.asarray(p_values, dtype=float)
+    except (TypeError, ValueError):
+        p = np.array([np.nan])
     if p.ndim != 1 or not len(p) or np.isnan(p).any() or p.min() < 0 or p.max() > 1:
-        raise ValueError(f"p_values must be a non-empty 1-D list of numbers in [0, 1], got {p_values!r}")
+        raise ValueError(f"p_values must be a non-empty 1-D list of numbers in [0, 1] (no NaN), "
+                         f"got {p_values!r:.80}")
     order = np.argsort(p, kind="stable")
     adjusted = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
     out = np.empty_like(adjusted)
@@ -395,10 +420,11 @@ def two_level_bootstrap(scores, n: int = 1000, level: float = 0.95, seed: int = 
     """The mean of a (seeds × items) array of scores, with an interval that holds seed variance too.
 
     Each resample draws the items with replacement *and* the seeds (the independently
-    trained models) with replacement, so the interval covers what another test set and
-    another training run would both change (Bouthillier et al., 2021).  With one seed it is
-    :func:`bootstrap_ci` of the items' mean, conditional on that one trained model.  Taught
-    in chapter 7.
+    trained models) with replacement, so the interval reflects both another test set and
+    another training run (Bouthillier et al., 2021).  With few seeds it is rough: three
+    seeds give only ten distinct seed draws, and resampling S seeds understates their
+    variance by a factor (S − 1)/S.  With one seed it equals :func:`bootstrap_ci` of the
+    items' mean, conditional on that one trained model.  Taught in chapter 7.
 
     Args:
         scores: (seeds, items): e.g. 1.0 where seed s's model got item i right.
@@ -445,8 +471,8 @@ def _seeds_by_items(name: str, scores) -> np.ndarray:
     """``scores`` as a float (seeds, items) array, checked."""
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 2 or 0 in scores.shape or np.isnan(scores).any():
-        raise ValueError(f"{name} must be a (seeds, items) array of numbers with at least one of each, "
-                         f"got shape {scores.shape}")
+        raise ValueError(f"{name} must be a (seeds, items) array of numbers, at least one of each, no NaN, "
+                         f"got shape {scores.shape} with {np.isnan(scores).sum()} NaN")
     return scores
 
 
@@ -457,7 +483,7 @@ def _resample_two_levels(metric, seeds: list[int], items: int, n, level, seed):
     rng = np.random.default_rng(seed)
     stats = np.array([metric(*(rng.integers(0, s, s) for s in seeds), rng.integers(0, items, items))
                       for _ in range(n)])
-    return float(metric(*(np.arange(s) for s in seeds), np.arange(items))), stats, level
+    return _finite(float(metric(*(np.arange(s) for s in seeds), np.arange(items))), stats), stats, level
 
 
 # --- BLEU ---------------------------------------------------------------------------------------
@@ -581,13 +607,20 @@ def bleu_statistics(hypotheses, references, tokenize: str = "13a", order: int = 
 
 
 def bleu_score(statistics) -> float:
-    """Corpus BLEU from the rows of :func:`bleu_statistics` (summed over the segments).
+    """Corpus BLEU from the rows of :func:`bleu_statistics` (summed over the segments).  Taught in chapter 7.
+
+    Raises:
+        ValueError: ``statistics`` that are not (segments, 2 · order + 2) rows.
 
     Example:
         >>> round(bleu_score(bleu_statistics(["the cat sat on the mat"], ["the cat sat on a mat"])), 2)
         53.73
     """
-    total = np.asarray(statistics, dtype=float).sum(axis=0)
+    statistics = np.asarray(statistics, dtype=float)
+    if statistics.ndim != 2 or statistics.shape[1] < 4 or statistics.shape[1] % 2:
+        raise ValueError(f"statistics must be bleu_statistics rows, (segments, 2 * order + 2), "
+                         f"got shape {statistics.shape}")
+    total = statistics.sum(axis=0)
     order = (len(total) - 2) // 2
     matches, totals, (hyp_len, ref_len) = total[:order], total[order:2 * order], total[-2:]
     if not matches.any():
@@ -678,14 +711,23 @@ def chrf_statistics(hypotheses, references, order: int = 6, beta: float = 2.0,
 
 
 def chrf_score(statistics, beta: float = 2.0) -> float:
-    """Corpus chrF from the rows of :func:`chrf_statistics` (summed over the segments).
+    """Corpus chrF from the rows of :func:`chrf_statistics` (summed over the segments).  Taught in chapter 7.
+
+    ``beta`` should be the one the statistics were made with: it chose each segment's reference.
+
+    Raises:
+        ValueError: ``statistics`` that are not (segments, order, 3).
 
     Example:
         >>> round(chrf_score(chrf_statistics(["人民日报发表社论"], ["人民日报发表评论"])), 2)
         61.49
     """
     check_rate("beta", beta, high=math.inf, include_low=False)
-    return _f_beta(np.asarray(statistics, dtype=float).sum(axis=0), beta)
+    statistics = np.asarray(statistics, dtype=float)
+    if statistics.ndim != 3 or statistics.shape[2] != 3:
+        raise ValueError(f"statistics must be chrf_statistics rows, (segments, order, 3), "
+                         f"got shape {statistics.shape}")
+    return _f_beta(statistics.sum(axis=0), beta)
 
 
 # --- ROUGE --------------------------------------------------------------------------------------
@@ -875,12 +917,14 @@ def calibration_error(probs, labels, bins: int = 15, p: int = 2, debiased: bool 
     acc_k (1 − acc_k) / (n_k − 1), from gap_k², so it estimates the *squared* ℓ2 error
     without bias; this returns √max(that, 0).  It is not a debiased ℓ1 ECE
     (:func:`expected_calibration_error`, equal-width bins, Naeini et al., 2015), which has no
-    such correction.  Equals the ``uncertainty-calibration`` package's
-    ``lower_bound_scaling_ce(..., mode="top-label")``.  Taught in chapter 7.
+    such correction.  For (examples, classes) probabilities it equals the
+    ``uncertainty-calibration`` package's ``lower_bound_scaling_ce(..., mode="top-label")``;
+    a 1-D ``probs`` is P(class 1) and is scored by its top label, max(p, 1 − p), as here
+    everywhere (that package scores class 1 instead).  Taught in chapter 7.
 
     Args:
         probs, labels: as :func:`expected_calibration_error`.
-        bins: equal-mass bins (at most one per example).
+        bins: equal-mass bins; the debiased estimate needs at least two examples in each.
         p: the norm, an integer >= 1.
         debiased: subtract the noise term; only for ``p=2``.
 
@@ -898,6 +942,9 @@ def calibration_error(probs, labels, bins: int = 15, p: int = 2, debiased: bool 
     p = check_int("p", p, minimum=1)
     if debiased and p != 2:
         raise ValueError(f"debiased=True needs p=2 (Kumar et al. debias the squared error), got p={p}")
+    if debiased and bins > len(labels) // 2:
+        raise ValueError(f"debiased=True needs two examples per bin: bins must be at most {len(labels) // 2} "
+                         f"for {len(labels)} examples, got {bins}")
     confidence, correct = probs.max(axis=1), (probs.argmax(axis=1) == labels).astype(float)
     groups = np.array_split(np.sort(confidence), min(bins, len(confidence)))
     edges = np.unique([(low[-1] + high[0]) / 2 for low, high in zip(groups, groups[1:])] + [1.0])
@@ -1015,9 +1062,9 @@ def multiple_choice(score_fn, contexts, choices, answers, unconditional=None) ->
                          f"{len(contexts)}, {len(choices)} and {len(answers)}")
     priors = [unconditional] * len(contexts) if unconditional is None or isinstance(unconditional, str) \
         else list(unconditional)
-    if len(priors) != len(contexts):
-        raise ValueError(f"unconditional must be one string, or one per item ({len(contexts)}), "
-                         f"got {len(priors)}")
+    if len(priors) != len(contexts) or not all(isinstance(u, str) or unconditional is None for u in priors):
+        raise ValueError(f"unconditional must be one string, or one string per item ({len(contexts)}), "
+                         f"got {unconditional!r:.80}")
     hits = np.zeros((len(contexts), 3))
     for i, (context, options, answer, prior) in enumerate(zip(contexts, choices, answers, priors)):
         if not options or not 0 <= answer < len(options):
