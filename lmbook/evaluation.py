@@ -290,8 +290,10 @@ def paired_bootstrap(metric, a, b, references, n: int = 1000, seed: int = 0) -> 
     (sacreBLEU's ``paired_bs``, after Moses's significance script).  It is two-sided: a
     small p-value says the systems differ; the scores say which is better.  One deliberate
     difference: two systems with the same score get p = 1, where sacreBLEU 2.6 reports
-    1 / (n + 1), which would call a system significantly different from itself.  Taught in
-    chapter 7.
+    1 / (n + 1), which would call a system significantly different from itself.  It
+    re-scores texts on every resample and centres absolute differences; the book's own paired
+    test, :func:`bootstrap_difference` on :func:`bleu_statistics` or :func:`chrf_statistics`
+    rows, centres the signed differences.  Taught in chapter 7.
 
     Args:
         metric: e.g. :func:`bleu` or ``lambda h, r: chrf(h, r)``: a corpus score.
