@@ -24,7 +24,12 @@ Modules, each taught in a chapter:
   (chapter 5);
 - :mod:`lmbook.segmenter` — the trained Chinese word segmenter (chapter 5);
 - :mod:`lmbook.evaluation` — the statistical protocol (bootstrap intervals, paired tests, Holm's
-  correction, seed variance) and the metrics it is applied to (chapter 7; used from chapter 3 on).
+  correction, seed variance) and the metrics it is applied to (chapter 7; used from chapter 3 on);
+- :mod:`lmbook.masked_lm` — masked language modelling, the encoder (chapter 8);
+- :mod:`lmbook.lora` — low-rank adaptation, Hu et al.'s and Keras's per-head form (chapter 8);
+- :mod:`lmbook.finetune` — fine-tuning the encoder: classifiers, taggers, prompting (chapter 8);
+- :mod:`lmbook.entities` — named entities from People's Daily (chapter 8);
+- :mod:`lmbook.parallel` — data and model parallelism, memory and speed (chapter 6).
 """
 
 from importlib import metadata

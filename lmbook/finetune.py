@@ -10,13 +10,18 @@ The methods (:data:`METHODS`), all the same architecture: the encoder, then a li
 - ``"scratch"``: random initial weights: what the labels alone teach;
 - ``"frozen"``: the pre-trained encoder is frozen and only the head trains (a linear probe);
 - ``"full"``: every weight trains, from the pre-trained ones;
-- ``"lora"``: Keras's ``enable_lora(rank)`` on every block's query and value projections;
-  everything else is frozen *explicitly* (``enable_lora`` freezes only the kernel it
-  adapts), so the adapters and the head train;
-- ``"adapted"``: ULMFiT's second stage first: the masked LM keeps training on the task's
-  *unlabelled* texts (:func:`adapt`), then ``"full"``.
+- ``"lora"``: Hu et al.'s LoRA of rank ``lora_rank`` on every block's query and value
+  projections (:mod:`lmbook.lora`); the rest of the encoder is frozen, so the adapters and
+  the head train;
+- ``"lora_per_head"``: the same with Keras's ``EinsumDense.enable_lora``, which gives each
+  head its own low-rank update (rank up to ``heads × lora_rank``, :mod:`lmbook.lora`);
+- ``"adapted"``: the masked LM first keeps training on the task's *unlabelled* texts
+  (:func:`adapt`; Gururangan et al. 2020's task-adaptive pre-training), then ``"full"``.
 
-The recipes (learning rates, steps, lengths) are :data:`lmbook.recipes.FINETUNE`.  Input is
+The recipes (learning rates, steps, lengths) are :data:`lmbook.recipes.FINETUNE`; a recipe
+may also switch on ULMFiT's fine-tuning techniques (Howard & Ruder 2018, §3.2): discriminative
+learning rates (``layer_decay``), the slanted triangular schedule (``schedule``) and gradual
+unfreezing (``gradual_unfreezing``), for any method that trains the encoder.  Input is
 normalised as the encoder's pre-training text was: full-width ASCII folded to ASCII
 (:func:`lmbook.segment.normalize`), and a classifier's whitespace runs collapsed to one space.
 
@@ -33,13 +38,14 @@ import json
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
-from lmbook import masked_lm, presets
+from lmbook import lora, masked_lm, presets
 from lmbook.checks import check_int
 from lmbook.recipes import FINETUNE, EncoderRecipe, FinetuneRecipe
 from lmbook.segment import _FULL_WIDTH, TAGS, normalize, viterbi
@@ -48,7 +54,7 @@ __all__ = ["METHODS", "Classifier", "Tagger", "adapt", "bag_of_characters", "cle
            "load_classifier", "load_tagger", "results", "train_classifier", "train_tagger", "zero_shot"]
 
 #: The ways to train the encoder and head; see the module's docstring.
-METHODS = ("scratch", "frozen", "full", "lora", "adapted")
+METHODS = ("scratch", "frozen", "full", "lora", "lora_per_head", "adapted")
 
 
 def clean(text: str) -> str:
@@ -194,11 +200,14 @@ def _check_texts(texts, name: str = "texts", fold=clean) -> list[str]:
     return out
 
 
-def _check_method(method: str, mode: str) -> FinetuneRecipe:
+def _check_method(method: str, mode) -> FinetuneRecipe:
+    """The recipe of ``mode`` (a name of :data:`lmbook.recipes.FINETUNE`, or a recipe)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if isinstance(mode, FinetuneRecipe):
+        return mode
     if mode not in FINETUNE:
-        raise ValueError(f"mode must be one of {', '.join(FINETUNE)}, got {mode!r}")
+        raise ValueError(f"mode must be one of {', '.join(FINETUNE)} or a FinetuneRecipe, got {mode!r}")
     return FINETUNE[mode]
 
 
@@ -244,23 +253,26 @@ def _head_model(encoder: keras.Model, outputs: int, per_position: bool, dropout:
     return keras.Model(ids, logits, name="tagger" if per_position else "classifier")
 
 
-def _enable_lora(encoder: keras.Model, rank: int) -> None:
-    """LoRA of ``rank`` on every block's query and value projections; every other encoder
-    weight frozen explicitly (``enable_lora`` freezes only the kernel it adapts)."""
-    for layer in encoder.layers:
-        if isinstance(layer, keras.layers.Layer) and hasattr(layer, "attention"):
-            layer.attention.query.enable_lora(rank)
-            layer.attention.value.enable_lora(rank)
-    for weight in encoder.weights:
-        weight.trainable = "lora_kernel" in weight.path
-
-
 def _apply_method(encoder: keras.Model, method: str, rank: int) -> None:
     """Freeze what ``method`` freezes."""
     if method == "frozen":
         encoder.trainable = False
-    elif method == "lora":
-        _enable_lora(encoder, rank)
+    elif _form(method):
+        lora.enable_lora(encoder, rank, _form(method))
+
+
+def _form(method: str) -> str | None:
+    """The :mod:`lmbook.lora` form of a LoRA method; None for the others."""
+    return {"lora": "hu", "lora_per_head": "per_head"}.get(method)
+
+
+def _depth(path: str, layers: int) -> int:
+    """How far below the head a weight is: 0 for the head and the final norm, ``layers - i``
+    for block ``i``, ``layers + 1`` for the embeddings (ULMFiT's layer order)."""
+    top = path.split("/")[0]
+    if top.startswith("block_"):
+        return layers - int(top.removeprefix("block_"))
+    return layers + 1 if top == "embedding" else 0
 
 
 def _parameters(weights) -> int:
@@ -288,16 +300,18 @@ def _bucket(ids: np.ndarray) -> np.ndarray:
 class _Batches(keras.utils.PyDataset):
     """``steps`` random batches of the padded ``ids`` and their ``targets`` (and ``weights``)."""
 
-    def __init__(self, ids, targets, weights, batch_size: int, steps: int, seed: int, **kw):
+    def __init__(self, ids, targets, weights, batch_size: int, steps: int, seed: int, first: int = 0, **kw):
         super().__init__(**kw)
         self.ids, self.targets, self.weights = ids, targets, weights
         self.batch_size, self.steps, self.seed = min(batch_size, len(ids)), steps, seed
+        self.first = first          # the step the first batch is for (a later stage's batches)
 
     def __len__(self) -> int:
         return self.steps
 
     def __getitem__(self, i: int):
-        rows = np.random.default_rng((self.seed, i)).choice(len(self.ids), self.batch_size, replace=False)
+        rows = np.random.default_rng((self.seed, self.first + i)).choice(len(self.ids), self.batch_size,
+                                                                         replace=False)
         x = _bucket(self.ids[rows])
         if self.weights is None:
             return x, self.targets[rows]
@@ -347,8 +361,6 @@ def _max_length(recipe: FinetuneRecipe, base: presets.Preset) -> int:
 def _fit(kind: str, ids: np.ndarray, targets: np.ndarray, weights, outputs: int, preset, method: str,
          mode: str, seed: int, unlabelled) -> tuple[keras.Model, dict]:
     """Build the model ``method`` asks for on ``preset``'s encoder, and train it."""
-    from lmbook.training import compile_lm
-
     recipe = _check_method(method, mode)
     base = _load_encoder_preset(preset)
     start = time.perf_counter()
@@ -362,16 +374,61 @@ def _fit(kind: str, ids: np.ndarray, targets: np.ndarray, weights, outputs: int,
     model = _head_model(encoder, outputs, kind == "tagger", base.recipe.dropout)
     _apply_method(encoder, method, recipe.lora_rank)
     steps = recipe.steps(len(ids))
-    compile_lm(model, steps, recipe.learning_rate(method), recipe.weight_decay, jit_compile=True,
-               reduction="sum_over_batch_size" if weights is None else "mean_with_sample_weight")
-    model.fit(_Batches(ids, targets, weights, recipe.batch_size, steps, seed), epochs=1, verbose=0)
-    config = {"kind": kind, "preset": base.name, "method": method, "mode": mode, "seed": seed,
-              "max_length": ids.shape[1], "lora_rank": recipe.lora_rank if method == "lora" else None,
+    trainable = _train(model, recipe, method, base.recipe.layers, steps,
+                       lambda n, first: _Batches(ids, targets, weights, recipe.batch_size, n, seed, first),
+                       "sum_over_batch_size" if weights is None else "mean_with_sample_weight")
+    config = {"kind": kind, "preset": base.name, "method": method, "recipe": asdict(recipe), "seed": seed,
+              "max_length": ids.shape[1], "lora_rank": recipe.lora_rank if _form(method) else None,
               "encoder": _dims(base.recipe, len(base.vocabulary)), "examples": len(ids), "steps": steps,
               "train_seconds": round(time.perf_counter() - start, 1),
-              "trainable_parameters": _parameters(model.trainable_weights),
-              "parameters": _parameters(model.weights)}
+              "trainable_parameters": trainable, "parameters": _parameters(model.weights)}
     return model, config
+
+
+class _Shifted(keras.optimizers.schedules.LearningRateSchedule):
+    """``schedule`` read ``offset`` steps later: a later stage's optimiser continues it."""
+
+    def __init__(self, schedule, offset: int):
+        self.schedule, self.offset = schedule, offset
+
+    def __call__(self, step):
+        return self.schedule(step + self.offset)
+
+
+def _train(model: keras.Model, recipe: FinetuneRecipe, method: str, layers: int, steps: int,
+           batches, reduction: str) -> int:
+    """Compile and fit ``model`` for ``steps`` steps of ``batches(n, first)``, with the
+    recipe's schedule, discriminative rates and gradual unfreezing; returns the number of
+    parameters that trained.
+
+    Gradual unfreezing splits the steps into ``layers + 2`` stages: the head first, then one
+    more layer per stage from the top, the embeddings last.  Keras reads ``trainable`` when a
+    model is compiled, so each stage recompiles, with a fresh optimiser whose schedule starts
+    where the last one stopped.
+    """
+    from lmbook.training import SlantedTriangular, compile_lm, warmup_cosine
+
+    peak = recipe.learning_rate(method)
+    trains_encoder = method in ("scratch", "full", "adapted")
+    factors = None
+    if recipe.layer_decay != 1 and trains_encoder:
+        factors = {w.path: recipe.layer_decay ** -_depth(w.path, layers) for w in model.weights}
+    stages = layers + 2 if recipe.gradual_unfreezing and trains_encoder else 1
+    ends = [round(steps * (k + 1) / stages) for k in range(stages)]
+    trained = set()
+    for k, (first, last) in enumerate(zip([0, *ends[:-1]], ends)):
+        if stages > 1:
+            for w in model.weights:
+                w.trainable = _depth(w.path, layers) <= k
+        if last == first:
+            continue
+        schedule = (SlantedTriangular(peak, steps) if recipe.schedule == "slanted_triangular"
+                    else warmup_cosine(peak, steps))
+        compile_lm(model, steps, peak, recipe.weight_decay, jit_compile=True, reduction=reduction,
+                   schedule=_Shifted(schedule, first), layer_factors=factors)
+        model.fit(batches(last - first, first), epochs=1, verbose=0)
+        trained |= {id(w) for w in model.trainable_weights}
+    return _parameters(w for w in model.weights if id(w) in trained)
 
 
 def train_classifier(texts: Sequence[str], labels: Sequence[int], preset="peoples-daily-bert",
@@ -572,7 +629,7 @@ def _load(path, cls):
         encoder = masked_lm.encoder(**config["encoder"])
         model = _head_model(encoder, len(classes), kind == "tagger", config["encoder"]["dropout"])
         if config["lora_rank"]:
-            _enable_lora(encoder, config["lora_rank"])
+            lora.enable_lora(encoder, config["lora_rank"], _form(config["method"]))
         model.set_weights([arrays[f"w{i:03d}"] for i in range(len(model.weights))])
     return cls(model, vocabulary, classes, config)
 

@@ -4,18 +4,21 @@ Taught in chapter 8 (``notebooks/08_pretraining_finetuning.ipynb``), which build
 masking from scratch, compares it with keras-hub's ``MaskedLMMaskGenerator``, and
 pre-trains the ``peoples-daily-bert`` preset with it (:mod:`lmbook.presets`).
 
-- :func:`mask_tokens`: BERT's 80/10/10 recipe.  Each ordinary position is *selected* with
-  probability ``rate`` (at most ``max_predictions`` per row); a selected position becomes
-  ``<mask>`` 80% of the time, a random ordinary token 10% and stays itself 10%, and the model
-  must predict the original token there.  Special tokens (``<pad>``, ``<unk>``, ``<mask>``)
-  are never selected and never drawn as replacements.  keras-hub's generator draws its
-  random replacements from *every* id, special ones included (chapter 8 measures it), so
-  lmbook uses its own.
+- :func:`mask_tokens`: BERT's 80/10/10 corruption, in a coin-flip variant.  Each ordinary
+  position is *selected* with probability ``rate`` (at most ``max_predictions`` per row); a
+  selected position becomes ``<mask>`` 80% of the time, a random ordinary token 10% and
+  stays itself 10%, and the model must predict the original token there.  BERT's own
+  ``create_pretraining_data.py`` selects exactly ``min(max_predictions, max(1, round(rate·n)))``
+  of a window's ``n`` ordinary positions and draws its random tokens from the whole
+  vocabulary; keras-hub's generator also draws from every id.  Here special tokens
+  (``<pad>``, ``<unk>``, ``<mask>``) are never selected and never drawn as replacements, so
+  the model is never asked to read padding as text (chapter 8 measures all three).
 - :func:`encoder` and :func:`masked_lm`: a Transformer encoder (the decoder blocks of
   :mod:`lmbook.transformer` with ``causal=False``) and the model that pre-trains it.  The
-  output layer (the tied embedding, one logit per character of a 4,619-character table) is
-  applied only at the selected positions, which the model takes as a second input: a row
-  of 128 characters needs 20 softmaxes, not 128.
+  output layer (the tied embedding, one logit per character of the preset's 4,622-character
+  table) is applied only at the selected positions, which the model takes as a second
+  input: a row of 128 characters needs at most 48 softmaxes (the preset's
+  ``max_predictions``), not 128.
 - :class:`MaskedBatches`: random windows of a character stream, masked afresh each time.
 - :func:`evaluate` and :func:`fill_mask`: the card's masked-token loss and accuracy, and
   the most likely characters at each ``<mask>`` of a text.

@@ -9,7 +9,7 @@ Taught in chapter 6 (``notebooks/06_parallel_training.ipynb``).
 - :func:`flops_per_token`, :func:`mfu`, :data:`PEAK_FLOPS` and :func:`peak_flops`: how much
   compute a step takes and how much of the hardware it uses;
 - :func:`training_memory`: bytes per device of mixed-precision Adam, replicated or sharded
-  (ZeRO stages, tensor parallelism);
+  (ZeRO stages, tensor parallelism), and of the activations, with or without recomputation;
 - :func:`launch`: several worker processes on this machine, one JAX "host" each, training
   one model together (``python -m lmbook.parallel train-gpt`` is the worker).
 
@@ -35,9 +35,9 @@ from pathlib import Path
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["GPU_RESULTS", "PEAK_FLOPS", "STRATEGIES", "Peak", "data_parallel", "flops_per_token",
-           "gpt_layout", "gpu_suite_summary", "launch", "mfu", "model_parallel", "peak_flops",
-           "replica_batch_size", "simulate_devices", "training_memory", "training_speed"]
+__all__ = ["GPU_RESULTS", "PEAK_FLOPS", "RECOMPUTE", "STRATEGIES", "Peak", "data_parallel",
+           "flops_per_token", "gpt_layout", "gpu_suite_summary", "launch", "mfu", "model_parallel",
+           "peak_flops", "replica_batch_size", "simulate_devices", "training_memory", "training_speed"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,10 @@ _NAMES = [(r"H100.*PCIe", "H100 PCIe"), (r"H100", "H100 SXM"), (r"H200", "H200")
 
 #: What :func:`training_memory` knows: replicated, the three ZeRO stages, tensor parallelism.
 STRATEGIES = ("dp", "zero1", "zero2", "zero3", "tp")
+
+#: The recomputation modes of :func:`training_memory`, and the keys of its ``activations``.
+RECOMPUTE = ("none", "selective", "full")
+_SHAPE = ("seq_len", "batch_size", "layers", "d_model", "num_heads")
 
 
 def peak_flops(device_name: str) -> Peak | None:
@@ -127,31 +131,74 @@ def mfu(tokens_per_s: float, flops_per_token: float, peak_flops: float) -> float
     return tokens_per_s * flops_per_token / peak_flops
 
 
-def training_memory(n_params: int, n_devices: int, strategy: str) -> dict:
+def training_memory(n_params: int, n_devices: int, strategy: str, activations: dict | None = None,
+                    recompute: str = "none") -> dict:
     """Bytes per device of mixed-precision Adam for ``n_params`` parameters (the ZeRO paper's count).
 
     Per parameter: 2 bytes of 16-bit weights, 2 of 16-bit gradients and 12 of optimiser
     state (fp32 master weights, momentum and variance): 16 in all, on every device under
     data parallelism (``"dp"``).  ZeRO-1 shards the optimiser state over the devices,
     ZeRO-2 the gradients too, ZeRO-3 (FSDP) the weights too; tensor parallelism (``"tp"``)
-    splits all three over its ``n_devices``.  Activations are not counted: they depend on
-    the batch, the sequence length and recomputation.
+    splits all three over its ``n_devices``.
 
-    Returns a dict of ``params``, ``grads``, ``optimizer`` and ``total`` bytes.
+    ``activations`` (optional) adds the bytes a Transformer stores for its backward pass,
+    Korthikanti et al. 2022's Table 2 per layer times ``layers`` (16-bit activations,
+    1-byte dropout masks; the embeddings, the output layer and the loss are not counted).
+    With ``s`` = seq_len, ``b`` = batch_size (the micro-batch on one device), ``h`` =
+    d_model, ``a`` = num_heads and ``t`` = the tensor-parallel size (``n_devices`` under
+    ``"tp"``, else 1; no sequence parallelism), a layer stores
+    ``s b h (10 + 24/t + 5 a s / (h t))`` bytes with ``recompute="none"``,
+    ``s b h (10 + 24/t)`` with ``"selective"`` (the attention's softmax and dropout are
+    recomputed) and ``2 s b h`` with ``"full"`` (only the layer's input is kept; one layer's
+    activations then exist again, transiently, during its backward pass).  At ``t = 1`` the
+    first two are ``s b h (34 + 5 a s / h)`` and ``34 s b h``.
+
+    Args:
+        n_params: parameters of the model.
+        n_devices: devices the state is sharded over (or the tensor-parallel size).
+        strategy: one of :data:`STRATEGIES`.
+        activations: ``dict(seq_len=, batch_size=, layers=, d_model=, num_heads=)``, or ``None``.
+        recompute: ``"none"``, ``"selective"`` or ``"full"`` (with ``activations`` only).
+
+    Returns a dict of ``params``, ``grads``, ``optimizer`` (and ``activations``) and ``total`` bytes.
+    Taught in chapter 6.
+
+    Raises:
+        ValueError: an argument is out of range or of the wrong kind, naming it.
 
     Example:
         >>> training_memory(1_000_000, n_devices=4, strategy="zero1")
         {'params': 2000000.0, 'grads': 2000000.0, 'optimizer': 3000000.0, 'total': 7000000.0}
+        >>> gpt2 = dict(seq_len=1024, batch_size=8, layers=12, d_model=768, num_heads=12)
+        >>> [training_memory(124_000_000, 1, "dp", gpt2, r)["activations"] / 2**30 for r in RECOMPUTE]
+        [8.015625, 2.390625, 0.140625]
     """
     n_params = check_int("n_params", n_params, minimum=1)
     n_devices = check_int("n_devices", n_devices, minimum=1)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if recompute not in RECOMPUTE:
+        raise ValueError(f"recompute must be one of {', '.join(RECOMPUTE)}, got {recompute!r}")
     shard = {"dp": (), "zero1": ("optimizer",), "zero2": ("optimizer", "grads"),
              "zero3": ("optimizer", "grads", "params"), "tp": ("optimizer", "grads", "params")}[strategy]
     per_param = {"params": 2, "grads": 2, "optimizer": 12}
     memory = {k: float(b * n_params) / (n_devices if k in shard else 1) for k, b in per_param.items()}
+    if activations is not None:
+        t = n_devices if strategy == "tp" else 1
+        memory["activations"] = _activation_bytes(activations, t, recompute)
+    elif recompute != "none":
+        raise ValueError(f"recompute={recompute!r} needs activations=dict({', '.join(_SHAPE)})")
     return memory | {"total": sum(memory.values())}
+
+
+def _activation_bytes(shape: dict, t: int, recompute: str) -> float:
+    """Korthikanti et al. 2022's Table 2, per layer, times the layers (see :func:`training_memory`)."""
+    if not isinstance(shape, dict) or set(shape) != set(_SHAPE):
+        raise ValueError(f"activations must be a dict with the keys {', '.join(_SHAPE)}, got {shape!r}")
+    s, b, layers, h, a = (check_int(f"activations[{k!r}]", shape[k], minimum=1) for k in _SHAPE)
+    per_layer = {"none": s * b * h * (10 + 24 / t + 5 * a * s / (h * t)),
+                 "selective": s * b * h * (10 + 24 / t), "full": 2 * s * b * h}[recompute]
+    return float(layers * per_layer)
 
 
 def training_speed(spec, vocab_size: int, policy: str = "float32", jit_compile: bool = True,
@@ -299,31 +346,39 @@ def data_parallel(devices=None):
     return keras.distribution.DataParallel(devices=_devices(devices))
 
 
-def gpt_layout(num_heads: int, d_model: int, hidden_dim: int, model_size: int) -> dict[str, tuple]:
+def gpt_layout(vocab_size: int, num_heads: int, d_model: int, hidden_dim: int,
+               model_size: int) -> dict[str, tuple]:
     """Megatron's sharding of lmbook's GPT over a mesh axis ``"model"`` of ``model_size`` devices.
 
     Each device holds whole heads of the query, key and value projections (column
     parallel: their ``heads`` axis) and the matching rows of the output projection (row
     parallel), the first MLP layer's columns and the second's rows, so a block needs one
-    all-reduce after attention and one after the MLP.  The embeddings are split along
-    their width.  Keys are regular expressions that match whole variable paths, e.g.
+    all-reduce after attention and one after the MLP.  The token embedding, tied to the
+    output layer, is split along the vocabulary (Megatron's vocab-parallel embedding): each
+    device computes the logits of its slice of the vocabulary, and the loss needs only a few
+    numbers per token from the others.  The position table is small and replicated.  Keys
+    are regular expressions that match whole variable paths, e.g.
     ``block_0/attention/query/kernel``.
 
     Raises:
-        ValueError: a dimension ``model_size`` does not divide, naming it.
+        ValueError: a dimension ``model_size`` does not divide, naming it (pad the
+            vocabulary to a multiple of ``model_size``, as Megatron does).
 
     Example:
-        >>> layout = gpt_layout(num_heads=4, d_model=128, hidden_dim=512, model_size=2)
-        >>> layout[".*attention/(query|key|value)/kernel"]
-        (None, 'model', None)
+        >>> layout = gpt_layout(vocab_size=72, num_heads=4, d_model=128, hidden_dim=512, model_size=2)
+        >>> layout[".*embedding/tokens"], layout[".*attention/(query|key|value)/kernel"]
+        (('model', None), (None, 'model', None))
     """
     model_size = check_int("model_size", model_size, minimum=1)
+    if check_int("vocab_size", vocab_size, minimum=1) % model_size:
+        raise ValueError(f"vocab_size={vocab_size} is not divisible by the model axis ({model_size} "
+                         f"devices): pad the vocabulary to a multiple of {model_size}, as Megatron does")
     for name, value in (("num_heads", num_heads), ("d_model", d_model), ("hidden_dim", hidden_dim)):
         if check_int(name, value, minimum=1) % model_size:
             raise ValueError(f"{name}={value} is not divisible by the model axis ({model_size} devices): "
                              f"each device must hold whole heads and equal slices")
     return {
-        ".*embedding/(tokens|positions)": (None, "model"),
+        ".*embedding/tokens": ("model", None),                             # (vocab, d)
         ".*attention/(query|key|value)/kernel": (None, "model", None),     # (d, heads, d_k)
         ".*attention/(query|key|value)/bias": ("model", None),
         ".*attention/attention_output/kernel": ("model", None, None),      # (heads, d_k, d)
@@ -360,9 +415,11 @@ def model_parallel(model, mesh_shape: tuple[int, int], devices=None):
         raise ValueError(f"model must be lmbook's GPT (lmbook.models.gpt_lm); "
                          f"{model.name!r} has no DecoderBlock")
     d_model = model.get_layer("final_norm").weights[0].shape[0]
+    vocab_size = model.get_layer("embedding").vocab_size
     mesh = keras.distribution.DeviceMesh(tuple(mesh_shape), ("batch", "model"), devices)
     layout_map = keras.distribution.LayoutMap(mesh)
-    for path, axes in gpt_layout(block.num_heads, d_model, block.hidden_dim, mesh_shape[1]).items():
+    layout = gpt_layout(vocab_size, block.num_heads, d_model, block.hidden_dim, mesh_shape[1])
+    for path, axes in layout.items():
         layout_map[path] = axes
     return keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch")
 

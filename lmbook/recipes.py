@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 import keras
@@ -32,7 +33,7 @@ import keras
 from lmbook.checks import check_int, check_rate
 from lmbook.data import CHARACTER_CORPORA
 
-__all__ = ["CORPORA", "FINETUNE", "RECIPES", "EncoderRecipe", "FinetuneRecipe", "GPTRecipe",
+__all__ = ["CORPORA", "FINETUNE", "RECIPES", "ULMFIT", "EncoderRecipe", "FinetuneRecipe", "GPTRecipe",
            "RecurrentRecipe", "SegmenterRecipe", "recipe"]
 
 #: The corpora the character models train on (:func:`lmbook.data.character_stream`).
@@ -343,12 +344,22 @@ class FinetuneRecipe:
     full_lr: float         # "full" and "adapted": every weight of a pre-trained encoder
     scratch_lr: float      # "scratch": the same architecture from a random start
     frozen_lr: float       # "frozen": the head alone (a linear probe)
-    lora_lr: float         # "lora": the low-rank adapters and the head
-    lora_rank: int         # r of LoRA's A (… × r) and B (r × …) on the query and value projections
+    lora_lr: float         # "lora" and "lora_per_head": the low-rank adapters and the head
+    lora_rank: int         # r of LoRA's A (d × r) and B (r × d) on the query and value projections
     weight_decay: float    # AdamW's, on the matrices
     adapt_steps: int       # "adapted": masked-LM steps on the task's unlabelled texts first
     adapt_lr: float        # ...at this learning rate
     seed: int = 0          # the default seed (each call may pass its own)
+    # ULMFiT's fine-tuning (Howard & Ruder 2018, §3.2), for the methods that train the encoder:
+    layer_decay: float = 1.0        # each layer's rate is the one above's divided by this (ULMFiT: 2.6)
+    schedule: str = "warmup_cosine"  # or "slanted_triangular" (ULMFiT's: a 10% rise, a ratio of 32)
+    gradual_unfreezing: bool = False  # the head first, then one more layer per stage, top down
+
+    def __post_init__(self):
+        check_rate("layer_decay", self.layer_decay, low=1.0, high=math.inf)
+        if self.schedule not in ("warmup_cosine", "slanted_triangular"):
+            raise ValueError(f"schedule must be 'warmup_cosine' or 'slanted_triangular', "
+                             f"got {self.schedule!r}")
 
     def steps(self, examples: int) -> int:
         """Optimiser steps for ``examples`` labelled texts: ``epochs`` passes, clipped to
@@ -369,7 +380,7 @@ class FinetuneRecipe:
             True
         """
         return {"scratch": self.scratch_lr, "frozen": self.frozen_lr, "full": self.full_lr,
-                "adapted": self.full_lr, "lora": self.lora_lr}[method]
+                "adapted": self.full_lr, "lora": self.lora_lr, "lora_per_head": self.lora_lr}[method]
 
 
 # The learning rates: `python benchmarks/finetune.py --mode quick --tune` (validation reviews, 256
@@ -407,6 +418,11 @@ _FINETUNE_FULL = replace(
 )
 #: The fine-tuning recipe of each mode (chapter 8, ``benchmarks/finetune.py``).
 FINETUNE = {"quick": _FINETUNE_QUICK, "full": _FINETUNE_FULL}
+#: ULMFiT's three fine-tuning techniques, as the paper sets them (Howard & Ruder 2018, §3.2-3.3);
+#: chapter 8's benchmark applies them to a mode's recipe with ``dataclasses.replace``.
+ULMFIT = dict(layer_decay=2.6,                 # η^(l-1) = η^l / 2.6
+              schedule="slanted_triangular",   # cut_frac 0.1, ratio 32
+              gradual_unfreezing=True)         # one more layer per stage
 
 # --- People's Daily, BERT (chapter 8): the GPT preset's shape and tokens, the masked objective
 _PEOPLES_DAILY_BERT_PRESET = EncoderRecipe(

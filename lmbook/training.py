@@ -25,7 +25,7 @@ from lmbook.checks import check_int, check_rate
 from lmbook.models import context_window, stateful_batch_size
 from lmbook.text import StreamBatches, WindowBatches
 
-__all__ = ["compile_lm", "fit_windows", "warmup_cosine"]
+__all__ = ["LayerwiseAdamW", "SlantedTriangular", "compile_lm", "fit_windows", "warmup_cosine"]
 
 
 def warmup_cosine(
@@ -53,9 +53,90 @@ def warmup_cosine(
         warmup_steps=warmup_steps)
 
 
+@keras.saving.register_keras_serializable(package="lmbook")
+class SlantedTriangular(keras.optimizers.schedules.LearningRateSchedule):
+    """ULMFiT's slanted triangular learning rate (Howard & Ruder 2018, eq. 3): a short linear
+    rise over the first ``cut_frac`` of the ``steps``, then a long linear decay; the rate
+    goes from ``peak_lr / ratio`` to ``peak_lr`` and back.
+
+    Taught in chapter 8.
+
+    Example:
+        >>> schedule = SlantedTriangular(0.01, steps=100)
+        >>> [round(float(schedule(s)), 6) for s in (0, 10, 55, 100)]
+        [0.000312, 0.01, 0.005156, 0.000312]
+    """
+
+    def __init__(self, peak_lr: float, steps: int, cut_frac: float = 0.1, ratio: float = 32.0):
+        self.peak_lr = check_rate("peak_lr", peak_lr, high=math.inf, include_low=False)
+        self.steps = check_int("steps", steps, minimum=2)
+        self.cut_frac = check_rate("cut_frac", cut_frac, include_low=False)
+        self.ratio = check_rate("ratio", ratio, low=1.0, high=math.inf)
+
+    def __call__(self, step):
+        """The learning rate at ``step`` (plus ``offset``)."""
+        t = keras.ops.cast(step, "float32")
+        cut = max(1, min(self.steps - 1, math.floor(self.steps * self.cut_frac)))
+        p = keras.ops.where(t < cut, t / cut, 1.0 - (t - cut) / (self.steps - cut))
+        return self.peak_lr * (1.0 + keras.ops.clip(p, 0.0, 1.0) * (self.ratio - 1.0)) / self.ratio
+
+    def get_config(self):
+        """The constructor arguments."""
+        return {"peak_lr": self.peak_lr, "steps": self.steps, "cut_frac": self.cut_frac,
+                "ratio": self.ratio}
+
+
+class LayerwiseAdamW(keras.optimizers.AdamW):
+    """AdamW with a learning-rate factor per variable: ULMFiT's discriminative rates.
+
+    Under Adam, scaling a variable's *gradient* does not change its step (the step is
+    ``m / sqrt(v)``, invariant to the gradient's scale), so the factor scales the *update*:
+    ``update_step`` runs with ``learning_rate × factor``, and the decoupled weight decay is
+    applied there too, at the same scaled rate (a factor of 0 leaves the variable untouched).
+
+    Taught in chapter 8.
+
+    Args:
+        factors: variable path → factor; a variable not named gets 1.
+        **kwargs: ``keras.optimizers.AdamW``'s.
+
+    Example:
+        >>> w = keras.Variable(np.zeros(2, "float32"), name="w")
+        >>> opt = LayerwiseAdamW({w.path: 0.5}, learning_rate=0.1, weight_decay=0.0)
+        >>> opt.apply([np.ones(2, "float32")], [w])
+        >>> [round(float(v), 4) for v in keras.ops.convert_to_numpy(w)]     # Adam: -lr·sign(g) first
+        [-0.05, -0.05]
+    """
+
+    def __init__(self, factors: dict[str, float], **kwargs):
+        super().__init__(**kwargs)
+        self.factors = {str(path): check_rate(f"factors[{path!r}]", f, high=math.inf)
+                        for path, f in factors.items()}
+
+    def build(self, variables):
+        """Adam's moments, and each variable's factor, in the optimiser's order."""
+        super().build(variables)
+        self._factor_of = [self.factors.get(v.path, 1.0) for v in variables]
+
+    def _apply_weight_decay(self, variables):
+        """Nothing here: :meth:`update_step` decays each variable at its own rate."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        """Decay, then Adam's step, both at ``learning_rate × factor``."""
+        factor = self._factor_of[self._get_variable_index(variable)]
+        if factor == 0:
+            return
+        lr = keras.ops.cast(learning_rate, variable.dtype) * factor
+        if self.weight_decay and self._use_weight_decay(variable):
+            self.assign_sub(variable, variable * keras.ops.cast(self.weight_decay, variable.dtype) * lr)
+        super().update_step(gradient, variable, lr)
+
+
 def compile_lm(
     model: keras.Model, steps: int, peak_lr: float = 6e-3, weight_decay: float = 0.0,
     clipnorm: float = 1.0, jit_compile: bool | str = "auto", reduction: str = "sum_over_batch_size",
+    schedule: keras.optimizers.schedules.LearningRateSchedule | None = None,
+    layer_factors: dict[str, float] | None = None,
 ) -> keras.Model:
     """Compile an LM (logits out) with Adam, or AdamW when ``weight_decay > 0``.
 
@@ -63,8 +144,10 @@ def compile_lm(
     embeddings, not biases or LayerNorm scales.
     The loss is the cross-entropy on logits, so the reported loss is in nats per token.
     Gradients are clipped to global norm ``clipnorm``; the learning rate follows
-    :func:`warmup_cosine`.  ``reduction="mean_with_sample_weight"`` averages the loss over
-    the positions with a nonzero sample weight (a masked LM's, chapter 8).  Returns ``model``.
+    :func:`warmup_cosine`, or ``schedule`` when given.  ``reduction="mean_with_sample_weight"``
+    averages the loss over the positions with a nonzero sample weight (a masked LM's, chapter 8).
+    ``layer_factors`` (variable path → learning-rate factor) gives :class:`LayerwiseAdamW`
+    (chapter 8's discriminative rates).  Returns ``model``.
 
     Example:
         >>> from lmbook.models import recurrent_lm
@@ -72,10 +155,14 @@ def compile_lm(
         >>> type(m.optimizer).__name__
         'AdamW'
     """
-    schedule = warmup_cosine(peak_lr, steps)
+    schedule = warmup_cosine(peak_lr, steps) if schedule is None else schedule
     weight_decay = check_rate("weight_decay", weight_decay, high=math.inf)
     clipnorm = check_rate("clipnorm", clipnorm, high=math.inf, include_low=False)
-    if weight_decay:
+    if layer_factors is not None:
+        optimizer = LayerwiseAdamW(layer_factors, learning_rate=schedule, weight_decay=weight_decay,
+                                   beta_2=0.99, global_clipnorm=clipnorm)
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    elif weight_decay:
         optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, beta_2=0.99,
                                            global_clipnorm=clipnorm)
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])  # decay matrices only

@@ -91,7 +91,7 @@ CH05 = [
 
 CH06 = [
     (ch06.q1, sum(ch06.GRADIENTS) / 4, [(sum(ch06.GRADIENTS), "mean"), (ch06.GRADIENTS[0], "device 0")]),
-    (ch06.q2, 3 / 11, [(3 / 8, "denominator"), (1 / 4, "depends on m"), (8 / 11, "busy")]),
+    (ch06.q2, 3 / 11, [(3 / 8, "ideal compute time"), (1 / 4, "depends on m"), (8 / 11, "busy")]),
     (ch06.q3, 14.0, [(112.0, "one device"), (38.5, "ZeRO-1"), (1.75, "optimiser state too")]),
     (ch06.q4, 2e5 * 8.5e8 / 989e12, [(100 * 2e5 * 8.5e8 / 989e12, "percentage"),
                                      (2e5 * 8.5e8 / 3 / 989e12, "backward")]),

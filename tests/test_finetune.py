@@ -11,7 +11,7 @@ import pytest
 
 from lmbook import data, finetune, presets
 from lmbook.entities import bio_spans, peoples_daily_entities
-from lmbook.recipes import FINETUNE
+from lmbook.recipes import FINETUNE, ULMFIT
 from lmbook.segment import TAGS, to_bmes
 
 
@@ -32,7 +32,7 @@ def reviews():
 
 def encoder_weights(model):
     return [keras.ops.convert_to_numpy(w) for w in model.get_layer("encoder").weights
-            if "lora_kernel" not in w.path]
+            if "lora" not in w.path.rsplit("/", 1)[-1]]
 
 
 @pytest.mark.parametrize("method", finetune.METHODS)
@@ -57,20 +57,64 @@ def test_each_method_trains_what_it_should(tiny_encoder, reviews):
     d, layers, heads = preset.recipe.d_model, preset.recipe.layers, preset.recipe.num_heads
     head = d * 2 + 2
     trained = {m: finetune.train_classifier(texts[:64], labels[:64], preset=tiny_encoder, method=m)
-               for m in ("frozen", "lora", "full", "scratch")}
+               for m in ("frozen", "lora", "lora_per_head", "full", "scratch")}
     total = trained["full"].config["parameters"]
     assert trained["frozen"].trainable_parameters == head
     rank = FINETUNE["quick"].lora_rank
-    # Keras's EinsumDense LoRA: A is (d, heads, r), B is (r, d / heads), for the query and the value
-    assert trained["lora"].trainable_parameters == layers * 2 * rank * (d * heads + d // heads) + head
+    # Hu et al.: A is (d, r), B is (r, d), for the query and the value of every block
+    assert trained["lora"].trainable_parameters == layers * 2 * rank * (d + d) + head
+    # Keras's EinsumDense LoRA: A is (d, heads, r), B is (r, d / heads)
+    per_head = layers * 2 * rank * (d * heads + d // heads)
+    assert trained["lora_per_head"].trainable_parameters == per_head + head
     assert trained["full"].trainable_parameters == trained["scratch"].trainable_parameters == total
-    for method in ("frozen", "lora"):                                        # the encoder did not move
+    for method in ("frozen", "lora", "lora_per_head"):                       # the encoder did not move
         for before, after in zip(pretrained, encoder_weights(trained[method].model)):
             np.testing.assert_array_equal(before, after)
     moved = [np.abs(a - b).max() for a, b in zip(pretrained, encoder_weights(trained["full"].model))]
     assert max(moved) > 0
-    lora_b = [w for w in trained["lora"].model.weights if "lora_kernel_b" in w.path]
-    assert len(lora_b) == 2 * layers and any(np.abs(keras.ops.convert_to_numpy(w)).max() > 0 for w in lora_b)
+    for method in ("lora", "lora_per_head"):
+        lora_b = [w for w in trained[method].model.weights if w.path.endswith(("lora_b", "lora_kernel_b"))]
+        assert len(lora_b) == 2 * layers
+        assert any(np.abs(keras.ops.convert_to_numpy(w)).max() > 0 for w in lora_b)
+
+
+def test_gradual_unfreezing_trains_the_head_first_then_one_more_layer_per_stage(tiny_encoder, reviews):
+    texts, labels = reviews
+    preset = presets.load(tiny_encoder)
+    layers = preset.recipe.layers
+    recipe = replace(FINETUNE["quick"], **ULMFIT)
+    ids = finetune._pad([preset.vocabulary.encode(t) for t in texts[:64]], 32)
+    targets = np.asarray(labels[:64], "int32")
+    mlm = preset.recipe.build(len(preset.vocabulary))
+    mlm.set_weights(preset.model.get_weights())
+    model = finetune._head_model(mlm.get_layer("encoder"), 2, False, 0.0)
+    start = {w.path: keras.ops.convert_to_numpy(w).copy() for w in model.weights}
+    moved_at = []                          # the depths that had moved when each stage began
+
+    def batches(n, first):
+        moved_at.append({finetune._depth(w.path, layers) for w in model.weights
+                         if not np.array_equal(keras.ops.convert_to_numpy(w), start[w.path])})
+        return finetune._Batches(ids, targets, None, 16, n, 0, first)
+
+    steps = 2 * (layers + 2)
+    trained = finetune._train(model, recipe, "full", layers, steps, batches, "sum_over_batch_size")
+    assert moved_at == [set(range(k)) for k in range(layers + 2)]   # stage k had moved depths < k
+    assert trained == finetune._parameters(model.weights)
+
+
+def test_ulmfit_s_recipe_trains_every_weight_at_the_end(tiny_encoder, reviews):
+    texts, labels = reviews
+    recipe = replace(FINETUNE["quick"], **ULMFIT)
+    clf = finetune.train_classifier(texts[:64], labels[:64], preset=tiny_encoder, mode=recipe)
+    assert clf.config["recipe"]["gradual_unfreezing"] and clf.trainable_parameters == clf.config["parameters"]
+    assert clf.config["steps"] == recipe.steps(64)
+
+
+@pytest.mark.parametrize("fields, message", [({"layer_decay": 0.5}, "layer_decay"),
+                                             ({"schedule": "cosine"}, "schedule must be")])
+def test_bad_ulmfit_fields_are_named(fields, message):
+    with pytest.raises(ValueError, match=message):
+        replace(FINETUNE["quick"], **fields)
 
 
 def test_adaptation_moves_the_encoder_and_leaves_the_preset_alone(tiny_encoder, reviews):
@@ -120,7 +164,7 @@ def test_input_is_normalised_as_the_encoder_was_pre_trained():
     (["好", "差"], [1], {}, ValueError, "2 texts, 1 labels"),
     (["好", "差"], [1, 1], {}, ValueError, "at least two classes"),
     (["好", "差"], [1, 0], {"method": "prompt"}, ValueError, "method must be one of scratch, frozen"),
-    (["好", "差"], [1, 0], {"mode": "slow"}, ValueError, "mode must be one of quick, full"),
+    (["好", "差"], [1, 0], {"mode": "slow"}, ValueError, "mode must be one of quick, full or a Finetune"),
     ([], [], {}, ValueError, "texts is empty"),
     (["好", "  "], [1, 0], {}, ValueError, r"texts\[1\] is empty"),
     ("好差", [1, 0], {}, TypeError, "texts must be a list of strings"),

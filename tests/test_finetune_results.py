@@ -52,15 +52,21 @@ def test_a_point_of_the_scarcity_curve_recomputes_live(results):
 
 
 def test_a_later_command_extends_the_results_file(tmp_path):
-    header = {"command": "first", "preset_sha256": "abc", "recipe": {"full_lr": 0.001}}
+    header = {"command": "first", "preset_sha256": "abc", "recipe": {"full_lr": 0.001}, "seeds": 3,
+              "sizes": [32, 0]}
     partial, final = tmp_path / "partial.json", tmp_path / "final.json"
     first = benchmark.Runs(partial, header, final)
     first.get("sentiment/full/32/0", lambda: {"accuracy": 0.5})
     final.write_text(json.dumps(first.state))
     partial.unlink()
-    later = benchmark.Runs(partial, {**header, "command": "second"}, final)
+    later = benchmark.Runs(partial, {**header, "command": "second", "seeds": 5, "sizes": [256]}, final)
     assert later.get("sentiment/full/32/0", pytest.fail)["accuracy"] == 0.5  # kept, not re-run
     assert [s["command"] for s in later.state["segments"]] == ["first", "second"]
     assert later.state["header"]["command"] == "second"
+    assert (later.state["header"]["seeds"], later.state["header"]["sizes"]) == (5, [32, 256, 0])
     with pytest.raises(RuntimeError, match="another recipe"):
         benchmark.Runs(partial, {**header, "recipe": {"full_lr": 0.002}}, final)
+    # a recipe field added since the file was written must be at its default to extend it
+    benchmark.Runs(partial, {**header, "recipe": {"full_lr": 0.001, "layer_decay": 1.0}}, final)
+    with pytest.raises(RuntimeError, match="another recipe"):
+        benchmark.Runs(partial, {**header, "recipe": {"full_lr": 0.001, "layer_decay": 2.6}}, final)

@@ -30,6 +30,21 @@ def test_training_memory_counts_16_bytes_per_parameter_and_shards_them(strategy,
                    "total": (params + grads + optimizer) * 1000}
 
 
+@pytest.mark.parametrize("strategy, t", [("dp", 1), ("zero3", 1), ("tp", 4)])
+def test_training_memory_counts_korthikantis_activations(strategy, t):
+    s, b, L, h, a = 128, 2, 3, 64, 4
+    shape = dict(seq_len=s, batch_size=b, layers=L, d_model=h, num_heads=a)
+    by_hand = {"none": L * s * b * h * (10 + 24 / t + 5 * a * s / (h * t)),    # Table 2's rows
+               "selective": L * s * b * h * (10 + 24 / t), "full": L * 2 * s * b * h}
+    state = parallel.training_memory(1000, 4, strategy)
+    for recompute, expected in by_hand.items():
+        got = parallel.training_memory(1000, 4, strategy, shape, recompute)
+        assert got["activations"] == expected and got["total"] == state["total"] + expected
+    if t == 1:                                        # the paper's single-device forms
+        assert by_hand["none"] == L * s * b * h * (34 + 5 * a * s / h)
+        assert by_hand["selective"] == L * 34 * s * b * h
+
+
 @pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
 def test_flops_per_token_is_6n_plus_attention(layers_from):
     gpt = gpt_lm(**GPT, layers_from=layers_from)
@@ -54,8 +69,19 @@ def test_mfu_and_peaks():
     (lambda: parallel.mfu(0, 1e9, 1e15), "tokens_per_s must be"),
     (lambda: parallel.flops_per_token(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), 8),
      "has no decoder blocks"),
-    (lambda: parallel.gpt_layout(num_heads=6, d_model=48, hidden_dim=192, model_size=4),
+    (lambda: parallel.training_memory(10, 4, "dp", recompute="all"),
+     "recompute must be one of none, selective, full, got 'all'"),
+    (lambda: parallel.training_memory(10, 4, "dp", recompute="full"),
+     r"recompute='full' needs activations=dict\(seq_len, batch_size"),
+    (lambda: parallel.training_memory(10, 4, "dp", dict(seq_len=8, batch_size=2)),
+     "activations must be a dict with the keys seq_len, batch_size, layers, d_model, num_heads"),
+    (lambda: parallel.training_memory(10, 4, "dp", dict(seq_len=8, batch_size=0, layers=1, d_model=8,
+                                                        num_heads=2)),
+     r"activations\['batch_size'\] must be an integer >= 1, got 0"),
+    (lambda: parallel.gpt_layout(vocab_size=48, num_heads=6, d_model=48, hidden_dim=192, model_size=4),
      "num_heads=6 is not divisible by the model axis"),
+    (lambda: parallel.gpt_layout(vocab_size=67, num_heads=4, d_model=48, hidden_dim=192, model_size=4),
+     "vocab_size=67 is not divisible by the model axis .4 devices.: pad the vocabulary to a multiple of 4"),
 ])
 def test_bad_arguments_name_themselves(call, message):
     with pytest.raises(ValueError, match=message):
@@ -95,9 +121,33 @@ def test_model_parallel_loss_equals_one_device():
     distribution = parallel.model_parallel(gpt_lm(**GPT), (2, 4))
     with distribution.scope():
         sharded = gpt_lm(**GPT)
-    kernel = next(v for v in sharded.weights if v.path.endswith("attention/query/kernel"))
-    assert tuple(kernel.value.sharding.spec) == (None, "model", None)  # whole heads per device
+    spec = {v.path: tuple(v.value.sharding.spec) for v in sharded.weights}
+    assert spec["block_0/attention/query/kernel"] == (None, "model", None)   # whole heads per device
+    assert spec["embedding/tokens"] == ("model", None)                       # a slice of the vocabulary
     np.testing.assert_allclose(three_steps(distribution), three_steps(), rtol=1e-5)
+
+
+def one_sgd_step(distribution=None):
+    """The weights' change, flattened, after one SGD step at learning rate 1: the gradient applied."""
+    keras.utils.set_random_seed(0)
+    weights = gpt_lm(**GPT).get_weights()
+    batch = np.random.default_rng(0).integers(0, 16, size=(16, 9))
+    with distribution.scope() if distribution else contextlib.nullcontext():
+        model = gpt_lm(**GPT)
+        model.set_weights(weights)
+        model.compile(keras.optimizers.SGD(1.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.train_on_batch(batch[:, :-1], batch[:, 1:])
+    return np.concatenate([(w - np.asarray(a)).ravel() for w, a in zip(weights, model.get_weights())])
+
+
+@needs_devices
+@pytest.mark.parametrize("distribution", ["data", "model"])
+def test_one_sgd_step_applies_the_one_device_gradient(distribution):
+    """AdamW's losses cannot tell a mean of the replicas' gradients from their sum; SGD's update can."""
+    mesh = (parallel.data_parallel() if distribution == "data"
+            else parallel.model_parallel(gpt_lm(**GPT), (2, 4)))
+    got, expected = one_sgd_step(mesh), one_sgd_step()
+    assert np.linalg.norm(got - expected) <= 1e-5 * np.linalg.norm(expected)
 
 
 @needs_devices
@@ -106,6 +156,8 @@ def test_distribution_errors_name_their_arguments():
         parallel.model_parallel(gpt_lm(**GPT), (2, 2))
     with pytest.raises(ValueError, match="num_heads=4 is not divisible by the model axis"):
         parallel.model_parallel(gpt_lm(**GPT), (1, 8))
+    with pytest.raises(ValueError, match="vocab_size=18 is not divisible by the model axis"):
+        parallel.model_parallel(gpt_lm(**{**GPT, "vocab_size": 18}), (2, 4))
     with pytest.raises(ValueError, match="batch_size=12 is not divisible by the 8 replicas"):
         parallel.replica_batch_size(parallel.data_parallel(), 12)
     assert parallel.replica_batch_size(parallel.model_parallel(gpt_lm(**GPT), (2, 4)), 12) == 6

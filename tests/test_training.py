@@ -1,4 +1,7 @@
-"""lmbook.training and lmbook.metrics.StreamLoss: the shared recipe trains, schedules, logs."""
+"""lmbook.training and lmbook.metrics.StreamLoss: the shared recipe trains, schedules, logs;
+chapter 8's per-layer learning rates and ULMFiT's schedule."""
+
+import math
 
 import keras
 import numpy as np
@@ -6,7 +9,7 @@ import pytest
 
 from lmbook.metrics import StreamLoss, stream_cross_entropy
 from lmbook.models import gpt_lm, recurrent_lm
-from lmbook.training import compile_lm, fit_windows, warmup_cosine
+from lmbook.training import LayerwiseAdamW, SlantedTriangular, compile_lm, fit_windows, warmup_cosine
 
 
 def test_schedule_warms_up_then_decays_to_the_floor():
@@ -87,3 +90,36 @@ def test_a_stateful_model_learns_from_consecutive_windows():
         fit_windows(model, ids, 4, batch_size=8, seq_len=8, epochs=1)
     with pytest.raises(ValueError, match="labels are for taggers"):
         fit_windows(model, ids, 4, batch_size=4, seq_len=8, epochs=1, labels=ids)
+
+
+def adam_step(factors, gradient_scale=1.0, weight_decay=0.1):
+    """Three variables after one LayerwiseAdamW step from zero moments (learning rate 0.1)."""
+    ws = [keras.Variable(np.ones(4, "float32"), name=f"w{i}") for i in range(3)]
+    opt = LayerwiseAdamW({w.path: f for w, f in zip(ws, factors)}, learning_rate=0.1,
+                         weight_decay=weight_decay)
+    opt.apply([np.full(4, 3.0 * gradient_scale, "float32")] * 3, ws)
+    return [1.0 - float(keras.ops.convert_to_numpy(w)[0]) for w in ws]
+
+
+def test_a_layer_factor_scales_the_update_not_the_gradient():
+    frozen, half, whole = adam_step([0.0, 0.5, 1.0])
+    assert frozen == 0.0                                           # factor 0: not even decayed
+    assert half == pytest.approx(whole / 2, rel=1e-6)              # half as far from zero moments
+    # the trap: under Adam, a scaled gradient gives the same step (m / sqrt(v) ignores the scale)
+    assert adam_step([1.0] * 3, gradient_scale=0.5)[2] == pytest.approx(whole, rel=1e-5)
+
+
+def test_layerwise_factors_must_be_rates():
+    with pytest.raises(ValueError, match=r"factors\['w'\]"):
+        LayerwiseAdamW({"w": -1.0}, learning_rate=0.1)
+
+
+def test_the_slanted_triangular_schedule_is_ulmfit_s_equation_3():
+    steps, cut_frac, ratio, peak = 200, 0.1, 32, 0.01
+    cut = math.floor(steps * cut_frac)
+    for t in range(0, steps + 1, 7):            # Howard & Ruder (2018), eq. 3, written out
+        p = t / cut if t < cut else 1 - (t - cut) / (cut * (1 / cut_frac - 1))
+        assert float(SlantedTriangular(peak, steps)(t)) == pytest.approx(peak * (1 + p * (ratio - 1)) / ratio,
+                                                                         rel=1e-5)
+    with pytest.raises(ValueError, match="cut_frac"):
+        SlantedTriangular(peak, steps, cut_frac=0)

@@ -39,18 +39,21 @@ _bubble = (_P - 1) / (_M + _P - 1)
 q2 = Exercise(
     "q2",
     f"A GPipe pipeline has {_P} stages and splits each batch into {_M} micro-batches. "
-    "What fraction of the devices' time is idle (the bubble)?",
+    "What fraction of the whole schedule's time is a device idle (the bubble)?",
     lambda a: expect_number(
         a,
         _bubble,
         wrong=[
-            ((_P - 1) / _M, "count the whole schedule, m + p − 1 slots, in the denominator."),
+            ((_P - 1) / _M, "(p − 1)/m is the same bubble normalised another way: Narayanan et al. "
+                            "(2021) divide it by the ideal compute time, m slots. This question asks for "
+                            "the idle share of the whole schedule, m + p − 1 slots."),
             (1 / _P, "the bubble shrinks as micro-batches are added: it depends on m too."),
             (1 - _bubble, "that is the busy fraction; the bubble is the idle one."),
         ],
     ),
     hint="Each stage waits p − 1 slots to start and to finish, out of m + p − 1.",
-    solution=f"(p − 1) / (m + p − 1) = {_P - 1} / {_M + _P - 1} = {_bubble:.4f}",
+    solution=f"(p − 1) / (m + p − 1) = {_P - 1} / {_M + _P - 1} = {_bubble:.4f} of the schedule "
+             f"(against the ideal time, (p − 1) / m = {(_P - 1) / _M:.4f})",
 )
 
 _PARAMS, _DEVICES = 7e9, 8

@@ -16,15 +16,19 @@ __all__ = ["CURVE", "ENTITY_TEXT", "FREEZE", "SPANS", "q1", "q2", "q3", "q4", "q
 
 _ROWS, _LEN, _RATE = 32, 128, 0.15
 _masked = _ROWS * _LEN * _RATE * 0.8
+_exact = _ROWS * round(_LEN * _RATE) * 0.8          # BERT's script: round(0.15 · 128) = 19 per window
 q1 = Exercise(
     "q1",
-    f"A batch holds {_ROWS} windows of {_LEN} ordinary characters. BERT's recipe selects each "
-    f"position with probability {_RATE} and replaces a selected one by <mask> 80% of the time, by a "
-    "random character 10% and keeps it 10%. How many <mask> tokens does the batch hold on average?",
+    f"A batch holds {_ROWS} windows of {_LEN} ordinary characters. lmbook's coin-flip variant of "
+    f"BERT's masking selects each position with probability {_RATE} (BERT's own script selects a fixed "
+    "number per window instead) and replaces a selected one by <mask> 80% of the time, by a random "
+    "character 10% and keeps it 10%. How many <mask> tokens does the batch hold on average?",
     lambda a: expect_number(
         a,
         _masked,
         wrong=[
+            (_exact, "that is BERT's script, which selects exactly round(0.15 · 128) = 19 positions per "
+                     "window; the coin flips select 0.15 · 128 = 19.2 on average."),
             (_ROWS * _LEN * _RATE, "that counts every selected position; only 80% of them become <mask>."),
             (_ROWS * _LEN * 0.8, "only 15% of the positions are selected in the first place."),
             (_LEN * _RATE * 0.8, "that is one window; the batch has several."),
@@ -48,8 +52,9 @@ q2 = Exercise(
         a,
         _lora,
         wrong=[
-            (_LAYERS * 2 * 2 * _D * _RANK, "that is LoRA of a d × d matrix (d·r + r·d); Keras keeps "
-                                           "the heads axis in A: (d, heads, r)."),
+            (_LAYERS * 2 * 2 * _D * _RANK, "that is Hu et al.'s LoRA of the d × d map (d·r + r·d, "
+                                           "lmbook's method='lora'); Keras keeps the heads axis in A: "
+                                           "(d, heads, r)."),
             (_LAYERS * _RANK * (_D * _HEADS + _dk), "both the query and the value projections get adapters."),
             (2 * _RANK * (_D * _HEADS + _dk), "every block has its own adapters."),
         ],
