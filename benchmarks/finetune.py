@@ -20,9 +20,10 @@ Every run reads the **test** splits, once per model:
 - prompting: the ``peoples-daily-gpt`` preset, zero-shot (:func:`lmbook.finetune.zero_shot`): each
   prompt of :data:`PROMPTS`, raw and calibrated, on the validation reviews, and the best one on test.
 
-Each finished run is kept in ``benchmarks/results/.finetune-<mode>.partial.json`` (not
+Each finished run is kept in ``lmbook/results/.finetune-<mode>.partial.json`` (not
 committed): a stopped benchmark resumes where it stopped, and the file is removed when the
-results file ``benchmarks/results/finetune-<mode>.json`` is written.  A later command with more
+results file ``lmbook/results/finetune-<mode>.json`` is written (the folder is
+:func:`lmbook.results.folder`; ``LMBOOK_RESULTS_DIR`` moves it).  A later command with more
 ``--seeds`` or ``--sizes`` extends that file (same preset weights and recipe) instead of
 starting again; ``--methods`` limits a command to some of the runs (a results segment).  The
 file keeps each run's test predictions, so chapter 8 computes every interval and p-value
@@ -44,9 +45,10 @@ import _local  # noqa: F401  (this tree's lmbook, the local data copy)
 import numpy as np
 
 from lmbook import data, finetune, presets
+from lmbook import results as result_files
 from lmbook.entities import bio_spans, peoples_daily_entities
 from lmbook.evaluation import prf1
-from lmbook.notebook import environment_info, git_commit
+from lmbook.provenance import environment_info, git_commit
 from lmbook.recipes import FINETUNE, ULMFIT, FinetuneRecipe, recipe
 from lmbook.segment import evaluate_segmentation, from_bmes, spans, to_bmes
 
@@ -303,7 +305,7 @@ def main(argv=None) -> None:
                         "validation reviews (writes finetune-tuning-MODE.json)")
     args = parser.parse_args(argv)
     card = presets.card(PRESET)
-    results = _local.ROOT / "benchmarks" / "results"
+    results = result_files.folder()
     results.mkdir(parents=True, exist_ok=True)
     if args.tune:
         start = time.perf_counter()
@@ -313,8 +315,7 @@ def main(argv=None) -> None:
                   "commit": git_commit(),
                   "environment": environment_info(), "wall_s": round(time.perf_counter() - start, 1),
                   "accuracy": table}
-        path = results / f"finetune-tuning-{args.mode}.json"
-        path.write_text(json.dumps(record, indent=1) + "\n")
+        path = result_files.write(f"finetune-tuning-{args.mode}.json", record)
         print(f"file={path}")
         return
     methods = "" if args.methods == list(LABELS) else f" --methods {' '.join(args.methods)}"

@@ -18,8 +18,9 @@ It measures, on the first accelerator JAX sees:
 3. the model FLOPs utilisation (:func:`lmbook.parallel.mfu`) of the fastest setting against
    the detected device's peak (:func:`lmbook.parallel.peak_flops`).
 
-It writes a JSON file (device, versions, commit, every figure) to ``benchmarks/results/``
-(``--smoke``: to a temporary folder) and ends with the line
+It writes a JSON file (device, versions, commit, every figure) to
+``lmbook/results/`` (:func:`lmbook.results.folder`; ``--smoke``: a temporary folder) and ends
+with the line
 ``gpt_val_loss_nats=<x> tokens_per_s=<n> mfu=<x> bf16_speedup=<x> xla_speedup=<x> device=<name>``.
 """
 
@@ -42,10 +43,10 @@ from pathlib import Path  # noqa: E402
 import _local  # noqa: F401, E402  (this tree's lmbook, the local data copy)
 import keras  # noqa: E402
 
-from lmbook import data  # noqa: E402
+from lmbook import data, results  # noqa: E402
 from lmbook.metrics import block_cross_entropy, stream_cross_entropy  # noqa: E402
-from lmbook.notebook import environment_info, git_commit  # noqa: E402
-from lmbook.parallel import GPU_RESULTS, flops_per_token, mfu, peak_flops, training_speed  # noqa: E402
+from lmbook.parallel import flops_per_token, mfu, peak_flops, training_speed  # noqa: E402
+from lmbook.provenance import environment_info, git_commit  # noqa: E402
 from lmbook.recipes import recipe  # noqa: E402
 from lmbook.text import Vocabulary  # noqa: E402
 from lmbook.training import compile_lm, fit_windows  # noqa: E402
@@ -94,7 +95,7 @@ def main(argv=None) -> dict:
         "xla_speedup": speeds["float32/xla"] / speeds["float32/eager"],
         "mfu": utilisation, "peak": dataclasses.asdict(peak) if peak else None,
     }
-    folder = Path(tempfile.mkdtemp()) if args.smoke else GPU_RESULTS
+    folder = Path(tempfile.mkdtemp()) if args.smoke else results.folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"gpu_suite-{env['device_name'].replace(' ', '_').replace(',', '')}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")

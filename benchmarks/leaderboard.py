@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/leaderboard.py            # writes benchmarks/results/leaderboard.json
+    python benchmarks/leaderboard.py            # writes lmbook/results/leaderboard.json
 
 See :mod:`lmbook.leaderboard` for the rows.  The file records the command, the commit and the
 device; chapter 7 loads it and recomputes the count models' rows live, and
@@ -12,26 +12,21 @@ The last line reads ``leaderboard_rows=<n> file=<path>``.
 
 from __future__ import annotations
 
-import json
-
 import _local  # noqa: F401  (this tree's lmbook, the local data copy)
 
-from lmbook import leaderboard
+from lmbook import leaderboard, results
 
 
 def main() -> None:
     """Measure both corpora, write the JSON file and print the rows."""
     board = leaderboard.build()
-    leaderboard.RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    partial = leaderboard.RESULTS.with_suffix(".partial")
-    partial.write_text(json.dumps(board, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    partial.replace(leaderboard.RESULTS)
+    path = results.write(leaderboard.FILE, board)
     for corpus, result in board["corpora"].items():
         for row in result["rows"]:
             print(f"{corpus:<17} {row['model']:<28} {row['nats_per_char']:.4f} nats/char  "
                   f"{row['bits_per_byte']:.4f} bits/byte")
     print(f"leaderboard_rows={sum(len(r['rows']) for r in board['corpora'].values())} "
-          f"file={leaderboard.RESULTS}")
+          f"file={path}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.plot` — plot style with a CJK font (chapter 1);
 - :mod:`lmbook.exercises` — auto-checked exercises (chapter 1);
 - :mod:`lmbook.notebook` — notebook set-up (chapter 1);
+- :mod:`lmbook.provenance` — the machine, versions and commit behind every stored figure
+  (chapter 1);
 - :mod:`lmbook.ngram` — n-gram models with smoothing, ARPA export (chapter 2);
 - :mod:`lmbook.models` — recurrent (chapter 3) and GPT (chapter 4) language models;
 - :mod:`lmbook.generate` — sampling: greedy, temperature, top-k, top-p (chapter 3);
@@ -25,6 +27,9 @@ Modules, each taught in a chapter:
 - :mod:`lmbook.segmenter` — the trained Chinese word segmenter (chapter 5);
 - :mod:`lmbook.evaluation` — the statistical protocol (bootstrap intervals, paired tests, Holm's
   correction, seed variance) and the metrics it is applied to (chapter 7; used from chapter 3 on);
+- :mod:`lmbook.leaderboard` — the test-split leaderboard of the book's models (chapter 7);
+- :mod:`lmbook.results` — the result files the chapters read, shipped with the package
+  (chapters 6-8);
 - :mod:`lmbook.masked_lm` — masked language modelling, the encoder (chapter 8);
 - :mod:`lmbook.lora` — low-rank adaptation, Hu et al.'s and Keras's per-head form (chapter 8);
 - :mod:`lmbook.finetune` — fine-tuning the encoder: classifiers, taggers, prompting (chapter 8);

@@ -46,6 +46,7 @@ import numpy as np
 from keras import ops
 
 from lmbook import lora, masked_lm, presets
+from lmbook import results as results_files
 from lmbook.checks import check_int
 from lmbook.recipes import FINETUNE, EncoderRecipe, FinetuneRecipe
 from lmbook.segment import _FULL_WIDTH, TAGS, normalize, viterbi
@@ -108,12 +109,10 @@ def bag_of_characters():
                          LogisticRegression(max_iter=2000, C=1.0))
 
 
-#: Where ``benchmarks/finetune.py`` writes its results, in a checkout of the repository.
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-
-
 def results(mode: str = "quick") -> dict:
     """The results file of ``python benchmarks/finetune.py --mode MODE`` (chapter 8's curves and bars).
+
+    It ships with the package (:mod:`lmbook.results`), so an installed lmbook reads it too.
 
     Raises:
         FileNotFoundError: no file for ``mode``; the message names the command that writes it.
@@ -123,11 +122,7 @@ def results(mode: str = "quick") -> dict:
         'quick'
     """
     _check_method("full", mode)
-    path = RESULTS / f"finetune-{mode}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no fine-tuning results at {path}; write them with: "
-                                f"python benchmarks/finetune.py --mode {mode}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return results_files.load(f"finetune-{mode}.json", f"python benchmarks/finetune.py --mode {mode}")
 
 
 #: The prompt of :func:`zero_shot`: a review, then "All in all, this product is very ..."

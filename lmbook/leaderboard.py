@@ -7,8 +7,9 @@ the built presets.  Every row is :func:`lmbook.evaluation.stream_row`: nats per 
 bits per byte and the sums of 64 contiguous blocks of per-character losses, from which
 intervals and paired differences follow.
 
-``python benchmarks/leaderboard.py`` runs :func:`build` and writes :data:`RESULTS`, with its
-command, commit and device; chapter 7 loads it and recomputes the count models' rows live.
+``python benchmarks/leaderboard.py`` runs :func:`build` and writes ``leaderboard.json``
+(:mod:`lmbook.results`), with its command, commit and device; chapter 7 loads it and
+recomputes the count models' rows live.
 
 Example:
     >>> sorted(COUNT_MODELS.values())
@@ -21,15 +22,16 @@ import json
 import time
 from pathlib import Path
 
-from lmbook import data, ngram, presets
+from lmbook import data, ngram, presets, results
 from lmbook.evaluation import stream_row
-from lmbook.notebook import environment_info, git_commit
+from lmbook.provenance import environment_info, git_commit
 from lmbook.recipes import EncoderRecipe
 
-__all__ = ["COUNT_MODELS", "ORDERS", "RANKED", "RESULTS", "build", "count_rows", "load"]
+__all__ = ["COUNT_MODELS", "FILE", "ORDERS", "RANKED", "build", "count_rows", "load"]
 
 #: Where ``benchmarks/leaderboard.py`` writes the leaderboard, in a checkout of the repository.
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "leaderboard.json"
+#: The leaderboard's result file (:mod:`lmbook.results`).
+FILE = "leaderboard.json"
 #: The modified Kneser-Ney orders compared on the validation stream.
 ORDERS = range(2, 10)
 #: The presets a leaderboard ranks: the causal ones (a masked LM predicts no next character).
@@ -78,17 +80,20 @@ def build() -> dict:
     return board
 
 
-def load(path: Path | str = RESULTS) -> dict:
-    """The leaderboard file, its orders' keys as ints.
+def load(path: Path | str | None = None) -> dict:
+    """The leaderboard file (``path``, or the package's result file), its orders' keys as ints.
 
     Raises:
-        FileNotFoundError: no file at ``path``; the message names the command that writes it.
+        FileNotFoundError: no file; the message names the command that writes it.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no leaderboard at {path}; write it with: python benchmarks/leaderboard.py "
-                                "(or call lmbook.leaderboard.build())")
-    board = json.loads(path.read_text(encoding="utf-8"))
+    command = "python benchmarks/leaderboard.py (or call lmbook.leaderboard.build())"
+    if path is None:
+        board = results.load(FILE, command)
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no leaderboard at {path}; write it with: {command}")
+        board = json.loads(path.read_text(encoding="utf-8"))
     for result in board["corpora"].values():
         result["orders"] = {int(n): figures for n, figures in result["orders"].items()}
     return board

@@ -33,9 +33,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lmbook import results
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["GPU_RESULTS", "PEAK_FLOPS", "RECOMPUTE", "STRATEGIES", "Peak", "data_parallel",
+__all__ = ["PEAK_FLOPS", "RECOMPUTE", "STRATEGIES", "Peak", "data_parallel",
            "flops_per_token", "gpt_layout", "gpu_suite_summary", "launch", "mfu", "model_parallel",
            "peak_flops", "replica_batch_size", "simulate_devices", "training_memory", "training_speed"]
 
@@ -239,12 +240,9 @@ def training_speed(spec, vocab_size: int, policy: str = "float32", jit_compile: 
         keras.mixed_precision.set_global_policy(previous)
 
 
-#: Where ``benchmarks/gpu_suite.py`` writes its JSON, in a checkout of the repository.
-GPU_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-
-
-def gpu_suite_summary(folder: Path | str = GPU_RESULTS) -> str:
-    """One line per ``benchmarks/gpu_suite.py`` result in ``folder``, or a line saying there is none.
+def gpu_suite_summary(folder: Path | str | None = None) -> str:
+    """One line per ``benchmarks/gpu_suite.py`` result in ``folder`` (by default the result
+    files' folder, :func:`lmbook.results.folder`), or a line saying there is none.
 
     Chapters 3, 4 and 6 print it, so that the GPU figures appear where they exist and are
     never quoted from memory.
@@ -254,7 +252,7 @@ def gpu_suite_summary(folder: Path | str = GPU_RESULTS) -> str:
         True
     """
     lines = []
-    for path in sorted(Path(folder).glob("gpu_suite-*.json")):
+    for path in sorted(Path(folder or results.folder()).glob("gpu_suite-*.json")):
         run = json.loads(path.read_text())
         gpt = run["gpt"]
         lines.append(

@@ -51,7 +51,7 @@ import keras
 import numpy as np
 
 from lmbook import __version__, data
-from lmbook.notebook import git_commit
+from lmbook.provenance import git_commit
 from lmbook.recipes import EncoderRecipe, GPTRecipe, RecurrentRecipe, recipe
 
 __all__ = ["PRESETS", "Preset", "PresetFileError", "against_ngram", "build", "card", "load", "table"]
@@ -80,6 +80,8 @@ SLICE_CHARS = 2000
 NANOGPT_BLOCKS = 1024
 PRETRAINED = Path(__file__).parent / "pretrained"
 REPOSITORY = "https://raw.githubusercontent.com/lmbook/lmbook"
+#: The environment variable that replaces the weights' base URL (a mirror, or a local server).
+PRESETS_URL = "LMBOOK_PRESETS_URL"
 
 
 class PresetFileError(RuntimeError):
@@ -116,8 +118,10 @@ def _sha256(path: Path) -> str:
 
 
 def _release_url(name: str, file_name: str) -> str:
-    """Where the published repository keeps preset ``name``'s file, at this package's version tag."""
-    return f"{REPOSITORY}/v{__version__}/lmbook/pretrained/{file_name}"
+    """Where preset ``name``'s file is downloaded from: ``$LMBOOK_PRESETS_URL/FILE`` if that is
+    set, else the published repository's folder at this package's version tag."""
+    base = os.environ.get(PRESETS_URL) or f"{REPOSITORY}/v{__version__}/lmbook/pretrained"
+    return f"{base.rstrip('/')}/{file_name}"
 
 
 def _weights_path(name: str, info: dict) -> Path:
@@ -465,7 +469,7 @@ def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
         >>> build("peoples-daily-gru")                         # doctest: +SKIP
     """
     from lmbook.checks import check_int
-    from lmbook.notebook import environment_info
+    from lmbook.provenance import environment_info
     from lmbook.text import PAD, UNK, Vocabulary
 
     spec = _check_name(name)

@@ -388,7 +388,7 @@ class FinetuneRecipe:
 # 0.641/0.674/0.684/0.684; scratch 5e-4/1e-3/2e-3 0.681/0.686/0.480; frozen 3e-3/1e-2/3e-2/1e-1
 # 0.582/0.596/0.571/0.595; lora 1e-3/2e-3/5e-3/1e-2 0.559/0.603/0.604/0.620.  Twenty epochs instead
 # of six added about 2 points to both full and scratch (0.702 and 0.705).
-# The same sweep on the 30% build that replaced it (benchmarks/results/finetune-tuning-quick.json,
+# The same sweep on the 30% build that replaced it (lmbook/results/finetune-tuning-quick.json,
 # 3b459b8 plus an exercise's wording): full 0.654/0.671/0.666/0.683; scratch 0.684/0.682/0.659; frozen
 # 0.620/0.605/0.586/0.593; lora 0.622/0.633/0.640/0.669.  No method gains 2 points over its rate
 # here (one seed, 1-2 points is noise), so chapter 8's benchmark keeps them; LoRA's best is again

@@ -32,7 +32,7 @@ def code_hash(nb) -> str:
 
 
 def kernel_environment(client) -> dict:
-    """``lmbook.notebook.environment_info()`` as the notebook's kernel sees it."""
+    """``lmbook.provenance.environment_info()`` as the notebook's kernel sees it."""
     from jupyter_core.utils import run_sync
 
     printed = []
@@ -41,7 +41,7 @@ def kernel_environment(client) -> dict:
         if msg["msg_type"] == "stream":
             printed.append(msg["content"]["text"])
 
-    code = "import json as _json, lmbook.notebook as _nb; print(_json.dumps(_nb.environment_info()))"
+    code = "import json as _json, lmbook.provenance as _p; print(_json.dumps(_p.environment_info()))"
     run_sync(client.kc.execute_interactive)(code, output_hook=keep, timeout=120)
     return json.loads("".join(printed).strip().splitlines()[-1])
 
