@@ -33,7 +33,7 @@ test: install
 # It runs with 8 simulated CPU devices, for lmbook.parallel's distributed tests.
 # pytest exits 5 when it collects no test, and make then fails too.  Then the GPU suite's smoke
 # run: its code path for a few steps on this CPU, TensorFlow blocked.
-JAX_MODULES := models transformer training generate metrics text recipes presets parallel masked_lm lora finetune entities
+JAX_MODULES := models transformer training generate perplexity text recipes presets parallel masked_lm lora finetune entities
 test-jax: install
 	PYTHONPATH=tests $(PY) -m pytest -p jax_backend --doctest-modules \
 		$(JAX_MODULES:%=tests/test_%.py) $(JAX_MODULES:%=lmbook/%.py)

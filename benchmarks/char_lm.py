@@ -16,10 +16,10 @@ Models: ``lstm``, ``gru``, ``rnn`` (chapter 3) and ``gpt`` (chapter 4); corpora:
 train, the next 5% validate) and ``peoples_daily`` (:func:`lmbook.data.peoples_daily_stream`:
 the sentence split, sentences joined by newlines).  The test split is never read here.
 The figure is the cross-entropy in nats per character over the whole validation stream,
-newlines included (:func:`lmbook.metrics.stream_cross_entropy`, with windows as long as the
+newlines included (:func:`lmbook.perplexity.stream_cross_entropy`, with windows as long as the
 training sequences, so every character is scored with at least half a window of context; a
 model trained statefully, with truncated backpropagation through time, reads the stream with
-its state carried instead: :func:`lmbook.metrics.stateful_cross_entropy`).
+its state carried instead: :func:`lmbook.perplexity.stateful_cross_entropy`).
 The last line reads
 ``val_loss_nats=<x> train_s=<seconds> device=<name>``.
 """
@@ -36,11 +36,11 @@ import keras
 
 from lmbook import data
 from lmbook.config import accelerator
-from lmbook.metrics import stateful_cross_entropy, stream_cross_entropy
 from lmbook.models import stateful_batch_size
+from lmbook.perplexity import stateful_cross_entropy, stream_cross_entropy
 from lmbook.recipes import CORPORA, RecurrentRecipe, recipe
 from lmbook.text import Vocabulary
-from lmbook.training import compile_lm, fit_windows
+from lmbook.training import fit_windows
 
 #: The recurrent recipe of each corpus (lmbook.recipes); another cell is a visible replace.
 RECURRENT = {"tiny_shakespeare": "lstm", "peoples_daily": "gru"}
@@ -108,9 +108,7 @@ def main(argv=None) -> float:
     train_text, val_text = (data.character_stream(args.corpus, split) for split in ("train", "validation"))
     vocab = Vocabulary.from_tokens(train_text)
     train_ids, val_ids = vocab.encode(train_text), vocab.encode(val_text)
-    stateful = isinstance(spec, RecurrentRecipe) and spec.stateful
-    model = spec.build(len(vocab), spec.batch_size) if stateful else spec.build(len(vocab))
-    model = compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True)
+    model = spec.compiled(len(vocab), jit_compile=True)
     print(f"{args.model} on {args.corpus}, mode {args.mode}, backend {keras.backend.backend()}, "
           f"{len(vocab):,} symbols, {model.count_params():,} parameters\n{spec}")
 
@@ -119,7 +117,7 @@ def main(argv=None) -> float:
     if stateful_batch_size(model):   # its state has run on through the whole training stream
         loss = stateful_cross_entropy(model, val_ids)
     else:  # windows as long as the training sequences: the model has never run longer
-        loss = stream_cross_entropy(model, val_ids, context=spec.seq_len)
+        loss = stream_cross_entropy(model, val_ids, seq_len=spec.seq_len)
     print(f"trained on {spec.tokens:,} tokens in {train_s:.0f} s ({spec.tokens / train_s:,.0f} tokens/s); "
           f"validation perplexity {math.exp(loss):.2f} per character")
     device = accelerator() or "cpu"

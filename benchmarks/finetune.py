@@ -47,7 +47,7 @@ import numpy as np
 from lmbook import data, finetune, presets
 from lmbook import results as result_files
 from lmbook.entities import bio_spans, peoples_daily_entities
-from lmbook.evaluation import prf1
+from lmbook.output_metrics import prf1, prf_from_counts
 from lmbook.provenance import environment_info, git_commit
 from lmbook.recipes import FINETUNE, ULMFIT, FinetuneRecipe, recipe
 from lmbook.segment import evaluate_segmentation, from_bmes, spans, to_bmes
@@ -117,9 +117,7 @@ class Runs:
             result = compute(*args)
             result.setdefault("seconds", round(time.perf_counter() - start, 1))
             self.state["runs"][key] = result
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.state, ensure_ascii=False))
-            tmp.replace(self.path)
+            data.write_atomic(self.path, json.dumps(self.state, ensure_ascii=False))
             figures = {k: v for k, v in result.items() if not isinstance(v, (str, list))}
             print(f"{key:<40} {json.dumps(figures)}", flush=True)
         return self.state["runs"][key]
@@ -134,7 +132,7 @@ def sentiment(runs: Runs, mode: str, seeds: int, sizes, methods) -> None:
     def scored(clf_or_predictions, extra=None):
         predicted = (clf_or_predictions if isinstance(clf_or_predictions, np.ndarray)
                      else clf_or_predictions.predict(test_x))
-        result = {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f,
+        result = {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f1,
                   "predictions": as_bits(predicted)}
         if extra is not None:
             result.update({k: extra.config[k] for k in CONFIG})
@@ -151,17 +149,17 @@ def sentiment(runs: Runs, mode: str, seeds: int, sizes, methods) -> None:
         if label == "adapted":
             if not adapted:
                 start = time.perf_counter()
-                adapted["preset"] = finetune.adapt(PRESET, train_x, mode, seed=0)
+                adapted["preset"] = finetune.adapt(PRESET, train_x, mode=mode, seed=0)
                 adapted["adaptation_seconds"] = round(time.perf_counter() - start, 1)
                 # the masked LM on the validation reviews' text, before and after adaptation
                 text = "\n".join(data.load_chinese_reviews("validation")[0])
                 for when, model in (("before", presets.load(PRESET)), ("after", adapted["preset"])):
                     adapted[f"review_masked_loss_{when}"] = model.masked_scores(text)["loss"]
-            clf = finetune.train_classifier(x, y, adapted["preset"], "full", mode, seed)
+            clf = finetune.train_classifier(x, y, adapted["preset"], "full", mode=mode, seed=seed)
             clf.config["method"] = "adapted"
             return {**scored(clf, clf), **{k: v for k, v in adapted.items() if k != "preset"}}
         method, recipe_ = variant(label, mode)
-        clf = finetune.train_classifier(x, y, PRESET, method, recipe_, seed)
+        clf = finetune.train_classifier(x, y, PRESET, method, seed=seed, recipe=recipe_)
         return scored(clf, clf)
 
     for n in sizes:
@@ -178,14 +176,11 @@ def ner(runs: Runs, mode: str, seeds: int, methods) -> None:
     gold = [bio_spans(t) for t in test_tags]
 
     def train(method, seed):
-        tagger = finetune.train_tagger(train_x, train_tags, PRESET, method, mode, seed)
+        tagger = finetune.train_tagger(train_x, train_tags, PRESET, method, mode=mode, seed=seed)
         predicted = [bio_spans(t) for t in tagger.predict(test_x)]
         per_sentence = [[len(set(g) & set(p)), len(set(p)), len(set(g))] for g, p in zip(gold, predicted)]
-        matches, found, expected = np.sum(per_sentence, axis=0)
-        precision, recall = matches / max(found, 1), matches / max(expected, 1)
-        return {"precision": float(precision), "recall": float(recall),
-                "f1": float(2 * precision * recall / (precision + recall)) if matches else 0.0,
-                "counts": per_sentence, **{k: tagger.config[k] for k in CONFIG}}
+        scores = prf_from_counts(*np.sum(per_sentence, axis=0))
+        return {**scores._asdict(), "counts": per_sentence, **{k: tagger.config[k] for k in CONFIG}}
 
     for seed in range(seeds):
         for method in ("full", "scratch"):
@@ -209,13 +204,14 @@ def segmentation(runs: Runs, mode: str, seeds: int, methods) -> None:
 
     chapter5 = recipe("segmenter", "peoples_daily", mode)
     fine = FINETUNE[mode]
-    budget = -(-chapter5.tokens // (fine.batch_size * fine.max_length))   # steps of as many positions
+    budget = -(-chapter5.tokens // (fine.batch_size * fine.max_chars))   # steps of as many positions
 
     def bert(label, seed):
         tags = [list(to_bmes(w)) for w in train_words]
         steps = {"min_steps": budget, "max_steps": budget} if label == "full_chapter5_budget" else {}
         method, recipe_ = variant(label, mode, **steps)
-        tagger = finetune.train_tagger(["".join(w) for w in train_words], tags, PRESET, method, recipe_, seed)
+        tagger = finetune.train_tagger(["".join(w) for w in train_words], tags, PRESET, method, seed=seed,
+                                     recipe=recipe_)
         predicted = [from_bmes(t, "".join(tags)) for t, tags in zip(texts, tagger.predict(texts))]
         return {**counts(predicted), **{k: tagger.config[k] for k in CONFIG}}
 
@@ -237,7 +233,7 @@ def prompting(runs: Runs) -> None:
         texts, labels = data.load_chinese_reviews(split)
         truth = np.array(labels)
         predicted = finetune.zero_shot("peoples-daily-gpt", texts, choices, template, calibrate).argmax(1)
-        return {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f,
+        return {"accuracy": float((predicted == truth).mean()), "f1": prf1(truth, predicted).f1,
                 "predictions": as_bits(predicted), "template": template, "choices": "".join(choices),
                 "calibrate": calibrate}
 
@@ -266,7 +262,8 @@ def tune(mode: str, n: int = 256, seed: int = 0) -> dict:
     for method, rates in GRID.items():
         for rate in rates:
             field = "full_lr" if method == "full" else f"{method}_lr"
-            clf = finetune.train_classifier(x, y, PRESET, method, replace(base, **{field: rate}), seed)
+            clf = finetune.train_classifier(x, y, PRESET, method, seed=seed,
+                                             recipe=replace(base, **{field: rate}))
             key = f"{method}/{rate:g}"
             table[key] = float((clf.predict(val_x) == np.array(val_y)).mean())
             print(f"{method:<8} lr {rate:<7g} validation accuracy {table[key]:.4f}", flush=True)
@@ -335,9 +332,7 @@ def main(argv=None) -> None:
     state = runs.state
     state["segments"][-1]["wall_s"] = round(time.perf_counter() - start, 1)
     state["summary"] = summary(state)
-    tmp = final.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(final)
+    data.write_atomic(final, json.dumps(state, indent=1, ensure_ascii=False) + "\n")
     runs.path.unlink(missing_ok=True)
     s = state["summary"]
     print(f"file={final} wall_s={sum(seg.get('wall_s', 0) for seg in state['segments']):.0f}")

@@ -9,8 +9,8 @@ It measures, on the first accelerator JAX sees:
 
 1. the full-mode GPT on Tiny Shakespeare (``lmbook.recipes``' ``gpt/tiny_shakespeare/full``,
    nanoGPT's baby GPT): validation loss in nats per character, both as a stream score
-   (:func:`lmbook.metrics.stream_cross_entropy`) and in nanoGPT's protocol on nanoGPT's own
-   split (:func:`lmbook.metrics.block_cross_entropy`, whose bar is 1.47), wall time and
+   (:func:`lmbook.perplexity.stream_cross_entropy`) and in nanoGPT's protocol on nanoGPT's own
+   split (:func:`lmbook.perplexity.block_cross_entropy`, whose bar is 1.47), wall time and
    tokens/s;
 2. training tokens/s of the same model at float32 and ``mixed_bfloat16``, each with the
    XLA-compiled step (``jit_compile=True``) and with op-by-op dispatch
@@ -44,12 +44,12 @@ import _local  # noqa: F401, E402  (this tree's lmbook, the local data copy)
 import keras  # noqa: E402
 
 from lmbook import data, results  # noqa: E402
-from lmbook.metrics import block_cross_entropy, stream_cross_entropy  # noqa: E402
 from lmbook.parallel import flops_per_token, mfu, peak_flops, training_speed  # noqa: E402
+from lmbook.perplexity import block_cross_entropy, stream_cross_entropy  # noqa: E402
 from lmbook.provenance import environment_info, git_commit  # noqa: E402
 from lmbook.recipes import recipe  # noqa: E402
 from lmbook.text import Vocabulary  # noqa: E402
-from lmbook.training import compile_lm, fit_windows  # noqa: E402
+from lmbook.training import fit_windows  # noqa: E402
 
 
 def main(argv=None) -> dict:
@@ -72,7 +72,7 @@ def main(argv=None) -> dict:
         validation, nanogpt_text = validation[:5000], nanogpt_text[:5000]
     vocab = Vocabulary.from_tokens(train)
 
-    model = compile_lm(spec.build(len(vocab)), spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True)
+    model = spec.compiled(len(vocab), jit_compile=True)
     _, train_s = fit_windows(model, vocab.encode(train), spec.steps, spec.batch_size, spec.seq_len,
                              seed=spec.seed, verbose=2)
     stream = stream_cross_entropy(model, vocab.encode(validation), context=spec.seq_len)

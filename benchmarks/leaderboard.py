@@ -1,4 +1,4 @@
-"""Chapter 7's leaderboard on the test streams: ``lmbook.leaderboard.build``, written to a file.
+"""Chapter 7's leaderboard on the test streams: ``lmbook.leaderboard.measure``, written to a file.
 
 Usage::
 
@@ -19,7 +19,7 @@ from lmbook import leaderboard, results
 
 def main() -> None:
     """Measure both corpora, write the JSON file and print the rows."""
-    board = leaderboard.build()
+    board = leaderboard.measure()
     path = results.write(leaderboard.FILE, board)
     for corpus, result in board["corpora"].items():
         for row in result["rows"]:

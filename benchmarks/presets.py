@@ -11,6 +11,9 @@ difference (preset − n-gram, nats) has a bootstrap 95% interval, over 64 conti
 of the validation stream (:func:`lmbook.evaluation.stream_difference`), that lies below
 zero; People's Daily's bar also asks for a difference of at most −0.15 nats.  The goals
 (nanoGPT's protocol, 0.75 × the n-gram's perplexity) are reported beside the bars.
+Run on every preset, it also writes each one's validation losses as block sums to
+``lmbook/results/presets-validation.json`` (:func:`lmbook.presets.validation_row`), with its
+command, commit and device: chapters 3 and 4 read them.
 The last line reads ``presets_checked=<n> bars_met=<m>``.
 """
 
@@ -18,11 +21,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from dataclasses import dataclass
 
 import _local  # noqa: F401  (this tree's lmbook, the local data copy)
 
-from lmbook import data, presets
+from lmbook import data, presets, results
+from lmbook.provenance import environment_info, git_commit
+from lmbook.significance import stream_row
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,13 @@ BARS = {
 }   # peoples-daily-bert, a masked LM, has no next-character bar: chapter 8's fine-tuning is its test
 
 
-def check(name: str) -> bool:
-    """Measure preset ``name`` against the n-gram; print the figures; return whether the bar is met."""
+def check(name: str, rows: dict) -> bool:
+    """Measure preset ``name`` against the n-gram; print the figures; return whether the bar is met.
+    The preset's validation row (:func:`lmbook.significance.stream_row`) goes into ``rows``."""
     bar = BARS[name]
     row = presets.against_ngram(name, bar.order)
+    text = data.character_stream(presets.PRESETS[name].corpus, "validation")
+    rows[name] = stream_row(name, row["losses"], text)
     diff = row["difference"]
     met = diff.high < 0 and diff.estimate <= -bar.margin
     moonshot = row["preset"] <= row["ngram"] + math.log(0.75)
@@ -69,8 +78,16 @@ def main(argv=None) -> int:
     unknown = sorted(set(names) - set(BARS))
     if unknown:
         parser.error(f"unknown preset {', '.join(unknown)}; known: {', '.join(sorted(BARS))}")
+    everyone = not names
     names = names or [n for n in sorted(BARS) if (presets.PRETRAINED / f"{n}.json").is_file()]
-    met = sum(check(name) for name in names)
+    start, rows = time.perf_counter(), {}
+    met = sum(check(name, rows) for name in names)
+    if everyone:
+        path = results.write(presets.VALIDATION_FILE, {
+            "command": "python benchmarks/presets.py", "commit": git_commit(),
+            "environment": environment_info(), "split": "validation",
+            "wall_s": round(time.perf_counter() - start, 1), "rows": rows})
+        print(f"wrote {path}")
     print(f"presets_checked={len(names)} bars_met={met}")
     return met
 

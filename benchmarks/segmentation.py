@@ -13,7 +13,7 @@ segmenter is a SIGHAN closed-track system (the training split and nothing else);
 ``--dictionary jieba`` adds the open-track feature built from jieba's dictionary, which was
 counted partly from the 1998 People's Daily corpus itself (see
 :func:`lmbook.segmenter.jieba_words`).  jieba gets the same normalised input as the
-segmenter (:func:`lmbook.segment.segment_normalized`), so full-width digits do not handicap it.
+segmenter (:func:`lmbook.segment.segment_folded`), so full-width digits do not handicap it.
 
 Both are timed in batch on this CPU, in one process: a first, cold pass of each, then
 ``--rounds`` rounds of one pass each, alternating so that both meet the same machine load;
@@ -32,7 +32,7 @@ import time
 import _local  # noqa: F401  (this tree's lmbook, the local data copy)
 
 from lmbook import data
-from lmbook.segment import evaluate_segmentation, segment_normalized
+from lmbook.segment import evaluate_segmentation, segment_folded
 from lmbook.segmenter import jieba_words, train_segmenter
 
 
@@ -103,7 +103,7 @@ def main(argv=None) -> dict:
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     segmenters = {"lmbook": segmenter.segment,
-                  "jieba": lambda ts: segment_normalized(lambda ns: [jieba.lcut(t) for t in ns], ts)}
+                  "jieba": lambda ts: segment_folded(lambda ns: [jieba.lcut(t) for t in ns], ts)}
     outputs, cold, warm = alternate(segmenters, texts, args.rounds)
     print(f"{len(train):,} training and {len(gold):,} validation sentences; trained in {train_s:.0f} s "
           f"(mode {args.mode}, seed {args.seed}, dictionary {args.dictionary})")

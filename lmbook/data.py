@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ __all__ = [
     "peoples_daily_stream",
     "peoples_daily_words",
     "split_bounds",
+    "write_atomic",
 ]
 
 #: The three splits of every corpus.  Chapters 2-6 and all tuning read ``"validation"``;
@@ -121,6 +123,37 @@ def data_dir() -> Path:
     """
     env = os.environ.get("LMBOOK_DATA_DIR")
     return Path(env).expanduser() if env else Path(pooch.os_cache("lmbook"))
+
+
+def write_atomic(path: str | Path, payload: str | bytes) -> Path:
+    """Write ``payload`` (text as UTF-8, or bytes) to ``path`` whole or not at all.
+
+    The payload goes to a temporary file in the same folder, which is then renamed over
+    ``path``; an interruption leaves the previous file whole and no temporary file behind.
+    Every file lmbook writes (presets, result files, ARPA files, notebooks) goes through it.
+
+    Example:
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> write_atomic(folder / "a.txt", "人民").read_text(encoding="utf-8")
+        '人民'
+        >>> sorted(p.name for p in folder.iterdir())
+        ['a.txt']
+    """
+    path = Path(path)
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask   # not mkstemp's 0o600
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
 
 
 def _lookup(name: str) -> RemoteFile:

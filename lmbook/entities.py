@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lmbook.evaluation import PRF, _prf
+from lmbook.output_metrics import PRF, prf_from_counts
 
 __all__ = ["ENTITY_TYPES", "bio_spans", "bio_tags", "entity_prf1", "peoples_daily_entities",
            "sentence_entities"]
@@ -101,19 +101,20 @@ def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 
 def entity_prf1(gold: Sequence[Sequence[tuple]], predicted: Sequence[Sequence[tuple]]) -> PRF:
     """Entity-level precision, recall and F1: a predicted span counts when its start, end and
-    type all equal a gold span's (exact match, as CoNLL scores NER).
+    type all equal a gold span's (exact match, as CoNLL scores NER); the counts summed over the
+    sentences give the scores (:func:`lmbook.output_metrics.prf_from_counts`).
 
     Args:
         gold, predicted: for each sentence, its spans ``(start, end, type)``.
 
     Example:
         >>> entity_prf1([[(0, 2, "PER"), (3, 5, "LOC")]], [[(0, 2, "PER"), (3, 4, "LOC")]])
-        PRF(precision=0.5, recall=0.5, f=0.5)
+        PRF(precision=0.5, recall=0.5, f1=0.5)
     """
     if len(gold) != len(predicted):
         raise ValueError(f"gold has {len(gold)} sentences but predicted has {len(predicted)}")
     matches = sum(len(set(g) & set(p)) for g, p in zip(gold, predicted))
-    return _prf(matches, sum(len(set(p)) for p in predicted), sum(len(set(g)) for g in gold))
+    return prf_from_counts(matches, sum(len(set(p)) for p in predicted), sum(len(set(g)) for g in gold))
 
 
 def peoples_daily_entities(split: str | None = None) -> tuple[list[str], list[list[str]]]:

@@ -18,12 +18,14 @@ The methods (:data:`METHODS`), all the same architecture: the encoder, then a li
 - ``"adapted"``: the masked LM first keeps training on the task's *unlabelled* texts
   (:func:`adapt`; Gururangan et al. 2020's task-adaptive pre-training), then ``"full"``.
 
+Prompting a causal preset instead (:func:`zero_shot`) is :mod:`lmbook.prompting`'s, re-exported here.
+
 The recipes (learning rates, steps, lengths) are :data:`lmbook.recipes.FINETUNE`; a recipe
 may also switch on ULMFiT's fine-tuning techniques (Howard & Ruder 2018, §3.2): discriminative
 learning rates (``layer_decay``), the slanted triangular schedule (``schedule``) and gradual
 unfreezing (``gradual_unfreezing``), for any method that trains the encoder.  Input is
 normalised as the encoder's pre-training text was: full-width ASCII folded to ASCII
-(:func:`lmbook.segment.normalize`), and a classifier's whitespace runs collapsed to one space.
+(:func:`lmbook.segment.fold_width`), and a classifier's whitespace runs collapsed to one space.
 
 Example:
     >>> clf = train_classifier(texts, labels, method="lora")     # doctest: +SKIP
@@ -48,25 +50,30 @@ from keras import ops
 from lmbook import lora, masked_lm, presets
 from lmbook import results as results_files
 from lmbook.checks import check_int
-from lmbook.recipes import FINETUNE, EncoderRecipe, FinetuneRecipe
-from lmbook.segment import _FULL_WIDTH, TAGS, normalize, viterbi
+from lmbook.data import write_atomic
+from lmbook.perplexity import log_softmax
+from lmbook.prompting import PROMPT, zero_shot
+from lmbook.recipes import FINETUNE, EncoderRecipe, FinetuneRecipe, resolve
+from lmbook.segment import TAGS, fold_width, viterbi
+from lmbook.text import pad_rows
 
-__all__ = ["METHODS", "Classifier", "Tagger", "adapt", "bag_of_characters", "clean", "labelled_subset",
-           "load_classifier", "load_tagger", "results", "train_classifier", "train_tagger", "zero_shot"]
+__all__ = ["METHODS", "PROMPT", "Classifier", "Tagger", "adapt", "bag_of_characters", "clean",
+           "labelled_subset", "load_classifier", "load_tagger", "results", "train_classifier", "train_tagger",
+           "zero_shot"]
 
 #: The ways to train the encoder and head; see the module's docstring.
 METHODS = ("scratch", "frozen", "full", "lora", "lora_per_head", "adapted")
 
 
 def clean(text: str) -> str:
-    """A classifier's input: full-width ASCII folded (:func:`lmbook.segment.normalize`) and
+    """A classifier's input: full-width ASCII folded (:func:`lmbook.segment.fold_width`) and
     whitespace runs collapsed to one space.
 
     Example:
         >>> clean("  质量 \\t很好ＯＫ！ ")
         '质量 很好OK!'
     """
-    return " ".join(normalize(text).split())
+    return " ".join(fold_width(text).split())
 
 
 def labelled_subset(texts: Sequence[str], labels: Sequence[int], n: int, seed: int = 0,
@@ -121,59 +128,9 @@ def results(mode: str = "quick") -> dict:
         >>> results("quick")["header"]["mode"]
         'quick'
     """
-    _check_method("full", mode)
+    if mode not in FINETUNE:
+        raise ValueError(f"mode must be one of {', '.join(FINETUNE)}, got {mode!r}")
     return results_files.load(f"finetune-{mode}.json", f"python benchmarks/finetune.py --mode {mode}")
-
-
-#: The prompt of :func:`zero_shot`: a review, then "All in all, this product is very ..."
-PROMPT = "{text}\n总之，这个东西很"
-
-
-def zero_shot(preset, texts: Sequence[str], choices: Sequence[str] = ("差", "好"), template: str = PROMPT,
-              calibrate: bool = True) -> np.ndarray:
-    """Prompting a causal preset: the log-probability of each one-character ``choice`` after
-    ``template`` filled with each text, ``(N, len(choices))``; ``argmax`` is the prediction.
-
-    The text is :func:`clean`-ed, then its ASCII forms are written full-width again, as the
-    People's Daily presets read them (``,`` → ``，``), and cut from the left so the prompt fits
-    the model's window.  With ``calibrate`` (Zhao et al., 2021, "Calibrate before use"), the
-    log-probabilities of the choices after the template filled with no text are subtracted,
-    so the model's prior preference for one word does not decide every review.
-
-    Example:
-        >>> scores = zero_shot("peoples-daily-gpt", ["质量很好，推荐"])        # doctest: +SKIP
-        >>> int(scores.argmax(axis=1)[0])                                     # doctest: +SKIP
-        1
-    """
-    from lmbook.recipes import GPTRecipe
-
-    if any(len(c) != 1 for c in choices) or len(choices) < 2:
-        raise ValueError(f"choices must be two or more single characters, got {list(choices)}")
-    texts = _check_texts(texts)
-    loaded = presets.load(preset) if isinstance(preset, str) else preset
-    if not isinstance(loaded.recipe, GPTRecipe):
-        raise ValueError(f"preset {loaded.name!r} is not a GPT: prompting needs a causal LM with a window")
-    window, vocab = loaded.recipe.seq_len, loaded.vocabulary
-    unfold = {ascii_: wide for wide, ascii_ in _FULL_WIDTH.items() if ascii_ != 0x20}   # spaces stay
-    rows = []
-    for text in [*texts, ""]:
-        ids = vocab.encode(template.format(text=text.translate(unfold)))
-        rows.append(ids[-window:])
-    scores = np.stack(_last_log_probs(loaded.model, rows))[:, vocab.encode(list(choices))]
-    return scores[:-1] - scores[-1] if calibrate else scores[:-1]
-
-
-def _last_log_probs(model: keras.Model, rows: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
-    """A causal model's next-token log-probabilities after each row of ids (right-padded in
-    batches: a causal model's last real position never sees the padding)."""
-    out = []
-    for first in range(0, len(rows), batch_size):
-        chunk = rows[first:first + batch_size]
-        x = _pad(chunk, max(len(r) for r in chunk))
-        logits = np.asarray(model.predict_on_batch(x), dtype="float64")
-        last = logits[np.arange(len(chunk)), [len(r) - 1 for r in chunk]]
-        out += list(last - np.logaddexp.reduce(last, axis=1, keepdims=True))
-    return out
 
 
 # --- Checks -------------------------------------------------------------------------------------
@@ -195,15 +152,14 @@ def _check_texts(texts, name: str = "texts", fold=clean) -> list[str]:
     return out
 
 
-def _check_method(method: str, mode) -> FinetuneRecipe:
-    """The recipe of ``mode`` (a name of :data:`lmbook.recipes.FINETUNE`, or a recipe)."""
+def _check_method(method: str, recipe: FinetuneRecipe | None, mode: str | None,
+                  seed: int | None) -> tuple[FinetuneRecipe, int]:
+    """The recipe (``recipe``, or that of ``mode`` or ``$LMBOOK_MODE``) and the seed (``seed``, or
+    the recipe's)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if isinstance(mode, FinetuneRecipe):
-        return mode
-    if mode not in FINETUNE:
-        raise ValueError(f"mode must be one of {', '.join(FINETUNE)} or a FinetuneRecipe, got {mode!r}")
-    return FINETUNE[mode]
+    recipe = resolve(recipe, mode, FINETUNE.__getitem__, FinetuneRecipe)
+    return recipe, recipe.seed if seed is None else check_int("seed", seed, minimum=0)
 
 
 def _classes(values: list, name: str) -> list:
@@ -219,8 +175,8 @@ def _load_encoder_preset(preset) -> presets.Preset:
     loaded = presets.load(preset) if isinstance(preset, str) else preset
     if not isinstance(loaded, presets.Preset):
         raise TypeError(f"preset must be a preset's name or a loaded Preset, got {type(preset).__name__}")
-    if not isinstance(loaded.recipe, EncoderRecipe):
-        encoders = [n for n, r in presets.PRESETS.items() if isinstance(r, EncoderRecipe)]
+    if loaded.recipe.causal:
+        encoders = [n for n, r in presets.PRESETS.items() if not r.causal]
         raise ValueError(f"preset {loaded.name!r} is a causal LM; fine-tuning needs an encoder "
                          f"(a masked LM): {', '.join(encoders)}")
     return loaded
@@ -278,14 +234,6 @@ def _parameters(weights) -> int:
 # --- Batches ------------------------------------------------------------------------------------
 
 
-def _pad(rows: Sequence[np.ndarray], length: int) -> np.ndarray:
-    """Rows of ids, cut to ``length`` and right-padded with ``<pad>`` (0)."""
-    out = np.zeros((len(rows), length), dtype="int32")
-    for i, row in enumerate(rows):
-        out[i, :min(len(row), length)] = row[:length]
-    return out
-
-
 def _bucket(ids: np.ndarray) -> np.ndarray:
     """Drop the all-padding columns on the right, keeping a multiple of 16 (few compiled shapes)."""
     used = int((ids != masked_lm.PAD_ID).any(axis=0).nonzero()[0].max()) + 1
@@ -316,12 +264,14 @@ class _Batches(keras.utils.PyDataset):
 # --- Training -----------------------------------------------------------------------------------
 
 
-def adapt(preset, texts: Sequence[str], mode: str = "quick", seed: int = 0) -> presets.Preset:
+def adapt(preset, texts: Sequence[str], mode: str | None = None, seed: int | None = None,
+          recipe: FinetuneRecipe | None = None) -> presets.Preset:
     """Domain adaptation: the masked LM of ``preset`` trained further on the unlabelled ``texts``.
 
-    ULMFiT's second stage: ``FINETUNE[mode].adapt_steps`` masked-LM steps on random windows of
+    ULMFiT's second stage: the recipe's ``adapt_steps`` masked-LM steps on random windows of
     the texts joined by newlines, at ``adapt_lr``.  Returns a new :class:`lmbook.presets.Preset`
     (named ``"<preset>+adapted"``) to fine-tune with ``method="full"``; ``preset`` is unchanged.
+    ``recipe``, ``mode`` and ``seed`` are :func:`train_classifier`'s.
 
     Example:
         >>> adapted = adapt("peoples-daily-bert", review_texts)          # doctest: +SKIP
@@ -329,40 +279,38 @@ def adapt(preset, texts: Sequence[str], mode: str = "quick", seed: int = 0) -> p
     """
     from lmbook.training import compile_lm
 
-    recipe = _check_method("adapted", mode)
+    recipe, seed = _check_method("adapted", recipe, mode, seed)
     base = _load_encoder_preset(preset)
-    texts = _check_texts(texts, "texts", fold=normalize)
+    texts = _check_texts(texts, "texts", fold=fold_width)
     spec, vocab = base.recipe, base.vocabulary
     ids = vocab.encode("\n".join(texts))
     if len(ids) <= spec.seq_len:
         raise ValueError(f"texts must hold more than seq_len={spec.seq_len} characters to adapt on, "
                          f"got {len(ids)}")
     keras.utils.set_random_seed(seed)
-    model = spec.build(len(vocab))
+    model = spec.model(len(vocab))
     model.set_weights(base.model.get_weights())
     compile_lm(model, recipe.adapt_steps, recipe.adapt_lr, recipe.weight_decay, jit_compile=True,
-               reduction="mean_with_sample_weight")
+               reduction=spec.reduction)
     batches = masked_lm.MaskedBatches(ids, len(vocab), spec.batch_size, min(spec.seq_len, len(ids) - 1),
                                       recipe.adapt_steps, spec.mask_rate, spec.max_predictions, seed)
     model.fit(batches, epochs=1, verbose=0)
     return presets.Preset(f"{base.name}+adapted", model, vocab, {**base.card, "adapted_on": len(texts)}, spec)
 
 
-def _max_length(recipe: FinetuneRecipe, base: presets.Preset) -> int:
-    """Characters per row: the recipe's ``max_length``, at most the encoder's window."""
-    return min(recipe.max_length, base.recipe.seq_len)
+def _max_chars(recipe: FinetuneRecipe, base: presets.Preset) -> int:
+    """Characters per row: the recipe's ``max_chars``, at most the encoder's window."""
+    return min(recipe.max_chars, base.recipe.seq_len)
 
 
-def _fit(kind: str, ids: np.ndarray, targets: np.ndarray, weights, outputs: int, preset, method: str,
-         mode: str, seed: int, unlabelled) -> tuple[keras.Model, dict]:
-    """Build the model ``method`` asks for on ``preset``'s encoder, and train it."""
-    recipe = _check_method(method, mode)
-    base = _load_encoder_preset(preset)
+def _fit(kind: str, ids: np.ndarray, targets: np.ndarray, weights, outputs: int, base: presets.Preset,
+         method: str, recipe: FinetuneRecipe, seed: int, unlabelled) -> tuple[keras.Model, dict]:
+    """Build the model ``method`` asks for on ``base``'s encoder, and train it."""
     start = time.perf_counter()
     if method == "adapted":
-        base = adapt(base, unlabelled, mode, seed)
+        base = adapt(base, unlabelled, seed=seed, recipe=recipe)
     keras.utils.set_random_seed(seed)
-    mlm = base.recipe.build(len(base.vocabulary))       # random weights: "scratch" keeps them
+    mlm = base.recipe.model(len(base.vocabulary))       # random weights: "scratch" keeps them
     if method != "scratch":
         mlm.set_weights(base.model.get_weights())
     encoder = mlm.get_layer("encoder")
@@ -373,7 +321,7 @@ def _fit(kind: str, ids: np.ndarray, targets: np.ndarray, weights, outputs: int,
                        lambda n, first: _Batches(ids, targets, weights, recipe.batch_size, n, seed, first),
                        "sum_over_batch_size" if weights is None else "mean_with_sample_weight")
     config = {"kind": kind, "preset": base.name, "method": method, "recipe": asdict(recipe), "seed": seed,
-              "max_length": ids.shape[1], "lora_rank": recipe.lora_rank if _form(method) else None,
+              "max_chars": ids.shape[1], "lora_rank": recipe.lora_rank if _form(method) else None,
               "encoder": _dims(base.recipe, len(base.vocabulary)), "examples": len(ids), "steps": steps,
               "train_seconds": round(time.perf_counter() - start, 1),
               "trainable_parameters": trainable, "parameters": _parameters(model.weights)}
@@ -427,24 +375,30 @@ def _train(model: keras.Model, recipe: FinetuneRecipe, method: str, layers: int,
 
 
 def train_classifier(texts: Sequence[str], labels: Sequence[int], preset="peoples-daily-bert",
-                     method: str = "full", mode: str = "quick", seed: int = 0,
-                     unlabelled: Sequence[str] | None = None) -> Classifier:
+                     method: str = "full", mode: str | None = None, seed: int | None = None,
+                     unlabelled: Sequence[str] | None = None,
+                     recipe: FinetuneRecipe | None = None) -> Classifier:
     """Fine-tune ``preset``'s encoder to classify ``texts`` by ``labels``.
 
     Args:
-        texts: the training texts (normalised by :func:`clean`; the first ``max_length``
+        texts: the training texts (normalised by :func:`clean`; the first ``max_chars``
             characters of each are read).
         labels: one integer label per text; at least two distinct ones.
         preset: an encoder preset's name, or a loaded one (e.g. from :func:`adapt`).
         method: one of :data:`METHODS`.  Default ``"full"``.
-        mode: ``"quick"`` or ``"full"``, the recipe of :data:`lmbook.recipes.FINETUNE`.
-        seed: weights of the head (and of ``"scratch"``), batches and dropout.
+        mode: ``"quick"`` or ``"full"``: the recipe ``lmbook.recipes.FINETUNE[mode]``.
+        seed: weights of the head (and of ``"scratch"``), batches and dropout; ``None``: the
+            recipe's ``seed``.
         unlabelled: ``"adapted"`` only: the texts to adapt on (default: ``texts``).
+        recipe: a :class:`lmbook.recipes.FinetuneRecipe` instead of a mode's (e.g. one changed
+            with ``dataclasses.replace``).  Give ``recipe`` or ``mode``, not both; neither
+            means the recipe of ``$LMBOOK_MODE`` (:func:`lmbook.config.get_mode`).
 
     Raises:
         TypeError: ``texts`` not a list of strings.
         ValueError: no texts, an empty text, a different number of labels, a single
-            class, an unknown method or mode, or a preset that is not an encoder.
+            class, an unknown method or mode, both ``recipe`` and ``mode``, or a preset that
+            is not an encoder.
         KeyError: an unknown preset name (the message lists the known ones).
 
     Example:
@@ -458,11 +412,11 @@ def train_classifier(texts: Sequence[str], labels: Sequence[int], preset="people
     if any(not isinstance(y, (int, np.integer)) or isinstance(y, bool) for y in labels):
         raise TypeError("labels must be integers")
     classes = _classes([int(y) for y in labels], "labels")
-    recipe = _check_method(method, mode)
+    recipe, seed = _check_method(method, recipe, mode, seed)
     base = _load_encoder_preset(preset)
-    ids = _pad([base.vocabulary.encode(t) for t in texts], _max_length(recipe, base))
+    ids = pad_rows([base.vocabulary.encode(t) for t in texts], _max_chars(recipe, base))
     targets = np.searchsorted(classes, np.asarray(labels)).astype("int32")
-    model, config = _fit("classifier", ids, targets, None, len(classes), base, method, mode, seed,
+    model, config = _fit("classifier", ids, targets, None, len(classes), base, method, recipe, seed,
                          texts if unlabelled is None else unlabelled)
     return Classifier(model, base.vocabulary, classes, config)
 
@@ -473,14 +427,14 @@ def _chunks(ids: np.ndarray, length: int) -> list[np.ndarray]:
 
 
 def train_tagger(texts: Sequence[str], tags: Sequence[Sequence[str]], preset="peoples-daily-bert",
-                 method: str = "full", mode: str = "quick", seed: int = 0,
-                 unlabelled: Sequence[str] | None = None) -> Tagger:
+                 method: str = "full", mode: str | None = None, seed: int | None = None,
+                 unlabelled: Sequence[str] | None = None, recipe: FinetuneRecipe | None = None) -> Tagger:
     """Fine-tune ``preset``'s encoder to tag each character of ``texts``.
 
     ``tags[i]`` holds one tag per character of ``texts[i]``: BIO for named entities
     (:mod:`lmbook.entities`), BMES for word segmentation (:mod:`lmbook.segment`).  Texts longer
-    than the recipe's ``max_length`` are cut into pieces of that length.  Texts are folded by
-    :func:`lmbook.segment.normalize`, which keeps every character in place.  The other
+    than the recipe's ``max_chars`` are cut into pieces of that length.  Texts are folded by
+    :func:`lmbook.segment.fold_width`, which keeps every character in place.  The other
     arguments are :func:`train_classifier`'s.
 
     Raises:
@@ -492,24 +446,24 @@ def train_tagger(texts: Sequence[str], tags: Sequence[Sequence[str]], preset="pe
         >>> tagger.predict(["我爱北京"])                                      # doctest: +SKIP
         [['S', 'S', 'B', 'E']]
     """
-    texts = _check_texts(texts, fold=normalize)
+    texts = _check_texts(texts, fold=fold_width)
     if isinstance(tags, str) or len(tags) != len(texts):
         raise ValueError(f"tags must give one tag list per text: {len(texts)} texts, {len(tags)} tag lists")
     for i, (text, row) in enumerate(zip(texts, tags)):
         if len(row) != len(text):
             raise ValueError(f"tags[{i}] has {len(row)} tags for the {len(text)} characters of texts[{i}]")
     classes = _classes([t for row in tags for t in row], "tags")
-    recipe = _check_method(method, mode)
+    recipe, seed = _check_method(method, recipe, mode, seed)
     base = _load_encoder_preset(preset)
-    index, length = {t: k for k, t in enumerate(classes)}, _max_length(recipe, base)
+    index, length = {t: k for k, t in enumerate(classes)}, _max_chars(recipe, base)
     rows, targets = [], []
     for text, row in zip(texts, tags):
         rows += _chunks(base.vocabulary.encode(text), length)
         targets += _chunks(np.array([index[t] for t in row], dtype="int32"), length)
-    ids = _pad(rows, length)
+    ids = pad_rows(rows, length)
     weights = (ids != masked_lm.PAD_ID).astype("float32")
-    model, config = _fit("tagger", ids, _pad(targets, length), weights, len(classes), base,
-                         method, mode, seed, texts if unlabelled is None else unlabelled)
+    model, config = _fit("tagger", ids, pad_rows(targets, length), weights, len(classes), base,
+                         method, recipe, seed, texts if unlabelled is None else unlabelled)
     return Tagger(model, base.vocabulary, classes, config)
 
 
@@ -537,12 +491,12 @@ class _FineTuned:
 
     def _logits(self, rows: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
         """The head's logits for each row of ids, batched by length."""
-        length = self.config["max_length"]
+        length = self.config["max_chars"]
         order = np.argsort([len(r) for r in rows], kind="stable")
         out: list = [None] * len(rows)
         for first in range(0, len(rows), batch_size):
             chosen = order[first:first + batch_size]
-            x = _bucket(_pad([rows[i] for i in chosen], length))
+            x = _bucket(pad_rows([rows[i] for i in chosen], length))
             logits = np.asarray(self.model.predict_on_batch(x), dtype="float32")
             for i, row in zip(chosen, logits):
                 out[i] = row[:len(rows[i])] if row.ndim == 2 else row
@@ -559,7 +513,7 @@ class _FineTuned:
         np.savez(buffer, config=json.dumps(self.config), vocabulary=np.array(self.vocabulary.tokens),
                  classes=json.dumps(self.classes),
                  **{f"w{i:03d}": w for i, w in enumerate(self.model.get_weights())})
-        presets._write_atomic(Path(path), buffer.getvalue())
+        write_atomic(path, buffer.getvalue())
 
 
 class Classifier(_FineTuned):
@@ -570,9 +524,9 @@ class Classifier(_FineTuned):
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities ``(N, classes)``, columns in the order of ``self.classes``."""
         texts = _check_texts(texts)
-        length = self.config["max_length"]
+        length = self.config["max_chars"]
         logits = np.stack(self._logits([self.vocabulary.encode(t)[:length] for t in texts]))
-        return np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))
+        return np.exp(log_softmax(logits))
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The most probable label of each text (integers, as trained)."""
@@ -588,15 +542,15 @@ class Tagger(_FineTuned):
 
     def log_probs(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per-character log-probabilities ``(len(text), tags)`` of each text."""
-        texts = _check_texts(texts, fold=normalize)
-        length = self.config["max_length"]
+        texts = _check_texts(texts, fold=fold_width)
+        length = self.config["max_chars"]
         pieces = [_chunks(self.vocabulary.encode(t), length) for t in texts]
         flat = self._logits([p for text in pieces for p in text])
         out, at = [], 0
         for text in pieces:
             logits = np.concatenate(flat[at:at + len(text)])
             at += len(text)
-            out.append(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))
+            out.append(log_softmax(logits))
         return out
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:

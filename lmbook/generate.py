@@ -7,8 +7,9 @@ feeds it the prompt, turns the last position's logits into a distribution with
 :func:`next_token_probs` (temperature, top-k, top-p) and samples from it, one token at a
 time.  ``temperature=0`` is greedy decoding.  A model with a window (a GPT, see
 :func:`lmbook.models.context_window`) is fed only the last tokens that fit in it, as nanoGPT's
-``generate`` does; a recurrent model reads the whole text, and a stateful one (batch size 1)
-reads the prompt once and then one new token per step, its state carrying the rest.
+``generate`` does, right-padded to the window so that one compiled function serves every
+step; a recurrent model reads the whole text, and a stateful one (batch size 1) reads the
+prompt once and then one new token per step, its state carrying the rest.
 
 Example:
     >>> probs = next_token_probs(np.array([2.0, 1.0, 0.0]), temperature=1.0, top_k=2)
@@ -25,7 +26,7 @@ import keras
 import numpy as np
 
 from lmbook.checks import check_int, check_rate
-from lmbook.models import context_window, reset_states, stateful_batch_size
+from lmbook.models import context_window, logits, reset_states, stateful_batch_size
 
 __all__ = ["generate", "next_token_probs"]
 
@@ -85,7 +86,7 @@ def generate(
     top_k: int | None = None,
     top_p: float | None = None,
     seed: int | None = None,
-    context_len: int | None = None,
+    seq_len: int | None = None,
 ) -> np.ndarray:
     """Continue ``prompt`` (token ids) by ``max_new_tokens`` sampled ids.
 
@@ -95,7 +96,7 @@ def generate(
         max_new_tokens: how many ids to add.
         temperature, top_k, top_p: see :func:`next_token_probs`.
         seed: seed of the sampler, for reproducible samples.
-        context_len: feed the model only the last ``context_len`` ids.  ``None`` (the
+        seq_len: feed the model only the last ``seq_len`` ids.  ``None`` (the
             default) feeds the last ``context_window(model)`` ids, a GPT's ``seq_len``,
             or everything to a model without a window (a recurrent one).  It may not
             exceed the model's window.
@@ -116,10 +117,10 @@ def generate(
         raise ValueError("prompt must contain at least one token id")
     max_new_tokens = check_int("max_new_tokens", max_new_tokens, minimum=0)
     window = context_window(model)
-    if context_len is None:
-        context_len = window
+    if seq_len is None:
+        seq_len = window
     else:
-        context_len = check_int("context_len", context_len, minimum=1, maximum=window)
+        seq_len = check_int("seq_len", seq_len, minimum=1, maximum=window)
     stateful = _is_stateful(model)
     if stateful:
         reset_states(model)
@@ -128,9 +129,15 @@ def generate(
         if stateful:                       # the state holds the text so far: feed only what is new
             fed = ids if step == 0 else ids[-1:]
         else:
-            fed = ids[-context_len:] if context_len else ids
-        logits = model(np.array([fed], dtype="int32"), training=False)
-        last = keras.ops.convert_to_numpy(logits[0, -1])
+            fed = ids[-seq_len:] if seq_len else ids
+        if window:   # always the window's shape, right-padded: one compiled function for every step
+            row = np.zeros((1, window), "int32")
+            row[0, :len(fed)] = fed
+            last = logits(model, row)[0, len(fed) - 1]      # causal: the padding after it is never read
+        elif stateful:   # two shapes only: the prompt, then one token
+            last = logits(model, np.array([fed], dtype="int32"))[0, -1]
+        else:            # a new length every step: an eager call, as compiling each would cost more
+            last = keras.ops.convert_to_numpy(model(np.array([fed], dtype="int32"), training=False)[0, -1])
         probs = next_token_probs(last, temperature, top_k, top_p)
         ids.append(int(rng.choice(len(probs), p=probs)))
     if stateful:

@@ -3,11 +3,11 @@
 For Tiny Shakespeare and People's Daily: chapter 1's add-one unigram and bigram, the
 modified Kneser-Ney n-gram at the order that scores best on the *validation* stream (orders
 2-9, each order's validation and test figure kept for chapter 7's lesson on selection), and
-the built presets.  Every row is :func:`lmbook.evaluation.stream_row`: nats per character,
+the built presets.  Every row is :func:`lmbook.significance.stream_row`: nats per character,
 bits per byte and the sums of 64 contiguous blocks of per-character losses, from which
 intervals and paired differences follow.
 
-``python benchmarks/leaderboard.py`` runs :func:`build` and writes ``leaderboard.json``
+``python benchmarks/leaderboard.py`` runs :func:`measure` and writes ``leaderboard.json``
 (:mod:`lmbook.results`), with its command, commit and device; chapter 7 loads it and
 recomputes the count models' rows live.
 
@@ -23,19 +23,17 @@ import time
 from pathlib import Path
 
 from lmbook import data, ngram, presets, results
-from lmbook.evaluation import stream_row
 from lmbook.provenance import environment_info, git_commit
-from lmbook.recipes import EncoderRecipe
+from lmbook.significance import stream_row
 
-__all__ = ["COUNT_MODELS", "FILE", "ORDERS", "RANKED", "build", "count_rows", "load"]
+__all__ = ["COUNT_MODELS", "FILE", "ORDERS", "RANKED", "count_rows", "load", "measure"]
 
-#: Where ``benchmarks/leaderboard.py`` writes the leaderboard, in a checkout of the repository.
 #: The leaderboard's result file (:mod:`lmbook.results`).
 FILE = "leaderboard.json"
 #: The modified Kneser-Ney orders compared on the validation stream.
 ORDERS = range(2, 10)
 #: The presets a leaderboard ranks: the causal ones (a masked LM predicts no next character).
-RANKED = sorted(name for name, spec in presets.PRESETS.items() if not isinstance(spec, EncoderRecipe))
+RANKED = sorted(name for name, spec in presets.PRESETS.items() if spec.causal)
 #: Chapter 1's count models: add-one (Laplace) smoothing at these orders.
 COUNT_MODELS = {"unigram (add-one)": 1, "bigram (add-one)": 2}
 
@@ -70,7 +68,7 @@ def _corpus(corpus: str) -> dict:
     return {"chosen_order": best, "orders": orders, "rows": rows}
 
 
-def build() -> dict:
+def measure() -> dict:
     """Measure every row on both corpora (minutes): what ``benchmarks/leaderboard.py`` writes."""
     started = time.perf_counter()
     board = {"command": "python benchmarks/leaderboard.py", "commit": git_commit(),
@@ -86,7 +84,7 @@ def load(path: Path | str | None = None) -> dict:
     Raises:
         FileNotFoundError: no file; the message names the command that writes it.
     """
-    command = "python benchmarks/leaderboard.py (or call lmbook.leaderboard.build())"
+    command = "python benchmarks/leaderboard.py (or call lmbook.leaderboard.measure())"
     if path is None:
         board = results.load(FILE, command)
     else:

@@ -13,8 +13,8 @@ pre-trains the ``peoples-daily-bert`` preset with it (:mod:`lmbook.presets`).
   vocabulary; keras-hub's generator also draws from every id.  Here special tokens
   (``<pad>``, ``<unk>``, ``<mask>``) are never selected and never drawn as replacements, so
   the model is never asked to read padding as text (chapter 8 measures all three).
-- :func:`encoder` and :func:`masked_lm`: a Transformer encoder (the decoder blocks of
-  :mod:`lmbook.transformer` with ``causal=False``) and the model that pre-trains it.  The
+- :func:`encoder` and :func:`masked_lm`: a Transformer encoder (blocks of
+  :class:`lmbook.transformer.EncoderBlock`) and the model that pre-trains it.  The
   output layer (the tied embedding, one logit per character of the preset's 4,622-character
   table) is applied only at the selected positions, which the model takes as a second
   input: a row of 128 characters needs at most 48 softmaxes (the preset's
@@ -38,6 +38,7 @@ from keras import ops
 
 from lmbook import transformer
 from lmbook.checks import check_int, check_rate
+from lmbook.perplexity import log_softmax
 from lmbook.text import PAD, UNK, Vocabulary, random_windows
 
 __all__ = ["MASK", "RESERVED", "MaskedBatches", "encoder", "evaluate", "fill_mask", "mask_tokens",
@@ -101,7 +102,7 @@ def encoder(
     """A Transformer encoder: ids ``(B, T)`` → hidden states ``(B, T, d_model)``.
 
     Token and learned position embeddings, ``layers`` pre-LayerNorm blocks with
-    bidirectional attention (:class:`lmbook.transformer.DecoderBlock` with ``causal=False``)
+    bidirectional attention (:class:`lmbook.transformer.EncoderBlock`)
     and a final LayerNorm: a GPT without its mask.  Id 0 is padding: no position attends
     to it.  At most ``seq_len`` ids per row.
 
@@ -114,7 +115,7 @@ def encoder(
     embedding = transformer.TokenAndPositionEmbedding(vocab_size, seq_len, d_model, name="embedding")
     x = keras.layers.Dropout(dropout)(embedding(ids))
     for i in range(check_int("layers", layers, minimum=1)):
-        x = transformer.DecoderBlock(num_heads, 4 * d_model, dropout, causal=False, name=f"block_{i}")(
+        x = transformer.EncoderBlock(num_heads, 4 * d_model, dropout, name=f"block_{i}")(
             x, padding_mask=padding_mask)
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     return keras.Model(ids, x, name=name)
@@ -203,7 +204,7 @@ def evaluate(model: keras.Model, ids, seq_len: int, rate: float = 0.15, max_pred
     masked, positions, targets, weights = mask_tokens(windows, np.random.default_rng(seed), vocab_size,
                                                       rate, max_predictions)
     logits = model.predict({"ids": masked, "positions": positions}, batch_size=batch_size, verbose=0)
-    log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    log_probs = log_softmax(logits)
     chosen = weights > 0
     losses = -np.take_along_axis(log_probs, targets[..., None], -1)[..., 0][chosen]
     correct = (logits.argmax(-1) == targets)[chosen]
@@ -232,6 +233,6 @@ def fill_mask(model: keras.Model, vocabulary: Vocabulary, text: str, top_k: int 
     positions = np.flatnonzero(ids[0] == MASK_ID)[None].astype("int32")
     logits = model.predict({"ids": ids, "positions": positions}, verbose=0)[0]
     logits[:, [PAD_ID, UNK_ID, MASK_ID]] = -np.inf           # guess characters, not special tokens
-    probs = np.exp(logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True))
+    probs = np.exp(log_softmax(logits))
     best = np.argsort(-probs, axis=-1)[:, :top_k]
     return [[(vocabulary.tokens[j], float(p[j])) for j in row] for row, p in zip(best, probs)]

@@ -19,11 +19,12 @@ Example:
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from lmbook import transformer
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["CELLS", "WindowedLM", "context_window", "gpt_lm", "recurrent_lm", "reset_states",
+__all__ = ["CELLS", "WindowedLM", "context_window", "gpt_lm", "logits", "recurrent_lm", "reset_states",
            "stateful_batch_size"]
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
@@ -31,73 +32,73 @@ CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.l
 
 @keras.saving.register_keras_serializable(package="lmbook")
 class WindowedLM(keras.Model):
-    """A functional language model that reads at most ``max_length`` tokens (its window).
+    """A functional language model that reads at most ``seq_len`` tokens (its window).
 
-    Built like ``keras.Model(inputs, outputs)``, plus ``max_length``.  Every way in checks
+    Built like ``keras.Model(inputs, outputs)``, plus ``seq_len``.  Every way in checks
     the input's length with :func:`lmbook.transformer.check_length` and raises a
-    ``ValueError`` naming ``max_length`` and the length given: a call ``model(x)`` (eager, or
+    ``ValueError`` naming ``seq_len`` and the length given: a call ``model(x)`` (eager, or
     inside any trace whose length is known: always under JAX), and ``predict``, ``evaluate``,
     ``fit`` and their ``*_on_batch`` forms on arrays *before* they reach a compiled step.
     The second matters under TensorFlow: once it has seen two lengths, its step function is
     retraced for any length, and a check inside the model then no longer sees one.
 
     Args:
-        max_length: the longest input, e.g. the number of learned positions.
+        seq_len: the longest input, e.g. the number of learned positions.
         *args, **kwargs: those of ``keras.Model(inputs, outputs, name=...)``.
 
     Example:
         >>> import numpy as np
         >>> ids = keras.Input(shape=(None,), dtype="int32")
-        >>> model = WindowedLM(ids, keras.layers.Embedding(5, 5)(ids), max_length=3)
+        >>> model = WindowedLM(ids, keras.layers.Embedding(5, 5)(ids), seq_len=3)
         >>> model.predict(np.zeros((1, 3), "int32"), verbose=0).shape
         (1, 3, 5)
         >>> model.predict(np.zeros((1, 4), "int32"), verbose=0)    # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: got a sequence of length 4, longer than max_length=3 ...
+        ValueError: got a sequence of length 4, longer than seq_len=3 ...
     """
 
-    def __init__(self, *args, max_length: int, **kwargs):
+    def __init__(self, *args, seq_len: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.max_length = check_int("max_length", max_length, minimum=1)
+        self.seq_len = check_int("seq_len", seq_len, minimum=1)
 
     def call(self, inputs, *args, **kwargs):
         """Check the length, then run the graph."""
-        return super().call(transformer.check_length(inputs, self.max_length), *args, **kwargs)
+        return super().call(transformer.check_length(inputs, self.seq_len), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         """``keras.Model.predict``, after checking the length of ``x``."""
-        return super().predict(transformer.check_length(x, self.max_length), *args, **kwargs)
+        return super().predict(transformer.check_length(x, self.seq_len), *args, **kwargs)
 
     def predict_on_batch(self, x):
         """``keras.Model.predict_on_batch``, after checking the length of ``x``."""
-        return super().predict_on_batch(transformer.check_length(x, self.max_length))
+        return super().predict_on_batch(transformer.check_length(x, self.seq_len))
 
     def evaluate(self, x=None, *args, **kwargs):
         """``keras.Model.evaluate``, after checking the length of ``x``."""
-        return super().evaluate(transformer.check_length(x, self.max_length), *args, **kwargs)
+        return super().evaluate(transformer.check_length(x, self.seq_len), *args, **kwargs)
 
     def test_on_batch(self, x, *args, **kwargs):
         """``keras.Model.test_on_batch``, after checking the length of ``x``."""
-        return super().test_on_batch(transformer.check_length(x, self.max_length), *args, **kwargs)
+        return super().test_on_batch(transformer.check_length(x, self.seq_len), *args, **kwargs)
 
     def fit(self, x=None, *args, **kwargs):
         """``keras.Model.fit``, after checking the length of ``x``."""
-        return super().fit(transformer.check_length(x, self.max_length), *args, **kwargs)
+        return super().fit(transformer.check_length(x, self.seq_len), *args, **kwargs)
 
     def train_on_batch(self, x, *args, **kwargs):
         """``keras.Model.train_on_batch``, after checking the length of ``x``."""
-        return super().train_on_batch(transformer.check_length(x, self.max_length), *args, **kwargs)
+        return super().train_on_batch(transformer.check_length(x, self.seq_len), *args, **kwargs)
 
     def get_config(self):
-        """The functional graph's config plus ``max_length``, for saving."""
-        return {**super().get_config(), "max_length": self.max_length}
+        """The functional graph's config plus ``seq_len``, for saving."""
+        return {**super().get_config(), "seq_len": self.seq_len}
 
 
 def context_window(model: keras.Model) -> int | None:
     """The longest input ``model`` reads (a GPT's ``seq_len``), or ``None`` for no limit.
 
-    A recurrent model reads any length; a :class:`WindowedLM` at most its ``max_length``.
+    A recurrent model reads any length; a :class:`WindowedLM` at most its ``seq_len``.
 
     Example:
         >>> context_window(gpt_lm(10, seq_len=8, d_model=8, num_heads=2, layers=1))
@@ -105,7 +106,7 @@ def context_window(model: keras.Model) -> int | None:
         >>> context_window(recurrent_lm(10, units=4)) is None
         True
     """
-    return getattr(model, "max_length", None)
+    return getattr(model, "seq_len", None)
 
 
 def recurrent_lm(
@@ -186,6 +187,26 @@ def stateful_batch_size(model: keras.Model) -> int | None:
     return model.inputs[0].shape[0]
 
 
+def logits(model: keras.Model, ids: np.ndarray) -> np.ndarray:
+    """``model``'s logits for ``ids`` ``(B, T)``, as a NumPy array, from a compiled call.
+
+    ``predict_on_batch`` runs the model as a compiled function, traced once per input shape:
+    a recurrent layer's loop over time steps is then ten times faster than in an eager call,
+    and a GPT's forward pass several times.  Under JAX that compiled step is a pure function
+    that does not keep a stateful layer's new state, so a stateful model is called directly
+    there.  :mod:`lmbook.perplexity` and :mod:`lmbook.generate` call the model through it.
+
+    Example:
+        >>> logits(recurrent_lm(5, "gru", units=4), np.zeros((2, 3), "int32")).shape
+        (2, 3, 5)
+    """
+    ids = np.asarray(ids).astype("int32")
+    stateful = any(getattr(layer, "stateful", False) for layer in model.layers)
+    if stateful and keras.backend.backend() != "tensorflow":
+        return keras.ops.convert_to_numpy(model(ids, training=False))
+    return keras.ops.convert_to_numpy(model.predict_on_batch(ids))
+
+
 def reset_states(model: keras.Model) -> keras.Model:
     """Zero the carried state of every stateful recurrent layer of ``model``; return ``model``.
 
@@ -219,7 +240,7 @@ def gpt_lm(
     Token and learned position embeddings (dropout after their sum), ``layers`` decoder
     blocks with causal multi-head attention and a ``4 d_model`` GELU MLP, a final
     LayerNorm, and the token matrix reused as the output layer — nanoGPT's architecture.
-    The model is a :class:`WindowedLM` with ``max_length = seq_len``: fed more than
+    The model is a :class:`WindowedLM` of window ``seq_len``: fed more than
     ``seq_len`` tokens, it raises a ``ValueError`` (crop the context to the last
     ``seq_len`` tokens, as :func:`lmbook.generate.generate` does).
 
@@ -242,7 +263,7 @@ def gpt_lm(
         >>> gpt_lm(**small).predict(keras.ops.zeros((1, 17), "int32"))    # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: got a sequence of length 17, longer than max_length=16 ...
+        ValueError: got a sequence of length 17, longer than seq_len=16 ...
     """
     vocab_size = check_int("vocab_size", vocab_size, minimum=1)
     seq_len = check_int("seq_len", seq_len, minimum=1)
@@ -274,4 +295,4 @@ def gpt_lm(
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     head = embedding if layers_from == "lmbook" else embedding.token_embedding
     logits = head(x, reverse=True)
-    return WindowedLM(inputs, logits, max_length=seq_len, name=name or "gpt_lm")
+    return WindowedLM(inputs, logits, seq_len=seq_len, name=name or "gpt_lm")

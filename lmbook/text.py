@@ -23,7 +23,8 @@ import numpy as np
 
 from lmbook.checks import check_int
 
-__all__ = ["PAD", "UNK", "StreamBatches", "Vocabulary", "WindowBatches", "random_windows", "tagging_windows"]
+__all__ = ["PAD", "UNK", "StreamBatches", "Vocabulary", "WindowBatches", "pad_rows", "random_windows",
+           "tagging_windows"]
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -103,6 +104,29 @@ class Vocabulary:
                 f"ids must be in [0, {len(self)}) for this vocabulary, got {bad[:5].tolist()}"
             )
         return [self.tokens[i] for i in ids.ravel().tolist()]
+
+
+def pad_rows(rows, length: int | None = None) -> np.ndarray:
+    """Rows of ids as one ``int32`` array: each cut to ``length`` (default: the longest row) and
+    right-padded with ``<pad>``, id 0.  A causal model never reads the padding after a row's
+    last real token; an encoder is told where it is.
+
+    Taught in chapter 7 (scoring texts in batches) and used by :mod:`lmbook.finetune`.
+
+    Example:
+        >>> pad_rows([[5, 6, 7], [8]]).tolist()
+        [[5, 6, 7], [8, 0, 0]]
+        >>> pad_rows([[5, 6, 7], [8]], length=2).tolist()
+        [[5, 6], [8, 0]]
+    """
+    rows = [np.asarray(row) for row in rows]
+    if not rows:
+        raise ValueError("rows must hold at least one row of ids")
+    length = max(map(len, rows)) if length is None else check_int("length", length, minimum=1)
+    out = np.zeros((len(rows), length), dtype="int32")
+    for i, row in enumerate(rows):
+        out[i, :min(len(row), length)] = row[:length]
+    return out
 
 
 def _window_starts(n_ids: int, span: int, need: str, batch_size: int, rng: np.random.Generator) -> np.ndarray:

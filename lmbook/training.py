@@ -180,13 +180,13 @@ def fit_windows(
     """Train ``model`` for ``steps`` steps on random windows of ``ids``.
 
     The steps are split into ``epochs`` Keras epochs of ``steps / epochs`` steps, so per-epoch
-    callbacks (early stopping, checkpoints, :class:`lmbook.metrics.StreamLoss`) run ``epochs``
+    callbacks (early stopping, checkpoints, :class:`lmbook.perplexity.StreamLoss`) run ``epochs``
     times; ``epochs`` must divide ``steps``.  The targets are the next tokens, or ``labels``
     (one per id) for a tagger (:func:`lmbook.text.tagging_windows`).  A *stateful* model (one with a
     fixed batch size, ``recurrent_lm(..., stateful_batch_size=batch_size)``) trains instead on
     consecutive windows of parallel streams (:class:`lmbook.text.StreamBatches`): truncated
     backpropagation through time.  A model with a window (a GPT) trains on windows that fit
-    in it: ``seq_len`` at most its ``max_length``.  Returns the Keras history and the training
+    in it: ``seq_len`` at most its ``seq_len``.  Returns the Keras history and the training
     time in seconds.
 
     Example:
@@ -209,7 +209,7 @@ def fit_windows(
     seq_len = check_int("seq_len", seq_len, minimum=1)
     window = context_window(model)
     if window is not None and seq_len > window:
-        raise ValueError(f"got seq_len={seq_len}, longer than the model's window, max_length={window}")
+        raise ValueError(f"got seq_len={seq_len}, longer than the model's window, seq_len={window}")
     stateful_batch = stateful_batch_size(model)
     if stateful_batch is None:
         batches = WindowBatches(ids, batch_size, seq_len, steps=steps // epochs, seed=seed, labels=labels)

@@ -11,7 +11,7 @@ scratch, checks it against Keras, and assembles them with :func:`lmbook.models.g
 - :class:`TokenAndPositionEmbedding`: token plus learned position embeddings, whose token
   matrix is reused as the (tied) output layer;
 - :func:`check_length`: the window rule: a sequence may not be longer than the position
-  table (``max_length``).
+  table (``seq_len``).
 
 All layers are serialisable (``get_config``) and backend-agnostic.
 
@@ -30,8 +30,9 @@ from keras import ops
 
 from lmbook.checks import check_int, check_rate
 
-__all__ = ["CausalSelfAttention", "DecoderBlock", "TokenAndPositionEmbedding", "attention",
-           "attention_weights", "causal_mask", "check_length", "sinusoidal_encoding"]
+__all__ = ["CausalSelfAttention", "DecoderBlock", "EncoderBlock", "SelfAttention",
+           "TokenAndPositionEmbedding", "TransformerBlock", "attention", "attention_weights",
+           "causal_mask", "check_length", "sinusoidal_encoding"]
 
 #: GPT-2's initialisation: weights ~ N(0, 0.02²), biases zero.
 INIT = {"class_name": "RandomNormal", "config": {"stddev": 0.02}}
@@ -49,8 +50,8 @@ def causal_mask(length: int) -> np.ndarray:
     return np.tril(np.ones((length, length), dtype=bool))
 
 
-def sinusoidal_encoding(length: int, dim: int, base: float = 10000.0) -> np.ndarray:
-    """Vaswani et al.'s fixed positions: ``PE[p, 2i] = sin(p / base^(2i/dim))``, ``PE[p, 2i+1] = cos(…)``.
+def sinusoidal_encoding(length: int, d_model: int, base: float = 10000.0) -> np.ndarray:
+    """Vaswani et al.'s fixed positions: ``PE[p, 2i] = sin(p / base^(2i/d_model))``, ``PE[p, 2i+1] = cos(…)``.
 
     Sines and cosines are *interleaved*: even dimensions hold the sine and the following odd
     dimension the cosine of the same frequency.
@@ -60,20 +61,20 @@ def sinusoidal_encoding(length: int, dim: int, base: float = 10000.0) -> np.ndar
         >>> pe.shape, float(pe[0, 0]), float(pe[0, 1])
         ((4, 6), 0.0, 1.0)
     """
-    dim = check_int("dim", dim, minimum=2)
-    if dim % 2:
-        raise ValueError(f"dim must be even, got {dim}")
+    d_model = check_int("d_model", d_model, minimum=2)
+    if d_model % 2:
+        raise ValueError(f"d_model must be even, got {d_model}")
     length = check_int("length", length, minimum=1)
-    angles = np.arange(length)[:, None] / base ** (np.arange(0, dim, 2) / dim)
-    pe = np.empty((length, dim), dtype="float32")
+    angles = np.arange(length)[:, None] / base ** (np.arange(0, d_model, 2) / d_model)
+    pe = np.empty((length, d_model), dtype="float32")
     pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
     return pe
 
 
-def check_length(ids, max_length: int):
-    """Return ``ids`` if its last axis (the sequence) is at most ``max_length`` long; else raise.
+def check_length(ids, seq_len: int):
+    """Return ``ids`` if its last axis (the sequence) is at most ``seq_len`` long; else raise.
 
-    A learned position table has ``max_length`` rows, so a longer sequence has positions
+    A learned position table has ``seq_len`` rows, so a longer sequence has positions
     with no embedding (under JAX, an out-of-range lookup silently gives NaN).  The check
     reads the *static* length, the one known when Python runs: always under JAX (every
     trace has concrete shapes) and in eager calls, and in a TensorFlow graph unless that
@@ -81,22 +82,22 @@ def check_length(ids, max_length: int):
     Anything without a ``shape`` (a dataset, a generator) also passes through.
 
     Raises:
-        ValueError: naming ``max_length`` and the length given.
+        ValueError: naming ``seq_len`` and the length given.
 
     Example:
-        >>> check_length(np.zeros((2, 4)), max_length=4).shape
+        >>> check_length(np.zeros((2, 4)), seq_len=4).shape
         (2, 4)
-        >>> check_length(np.zeros((2, 5)), max_length=4)    # doctest: +ELLIPSIS
+        >>> check_length(np.zeros((2, 5)), seq_len=4)    # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: got a sequence of length 5, longer than max_length=4 (the model's window: ...
+        ValueError: got a sequence of length 5, longer than seq_len=4 (the model's window: ...
     """
     shape = getattr(ids, "shape", None)
     length = shape[-1] if shape is not None and len(shape) else None
-    if isinstance(length, (int, np.integer)) and length > max_length:
-        raise ValueError(f"got a sequence of length {length}, longer than max_length={max_length} "
+    if isinstance(length, (int, np.integer)) and length > seq_len:
+        raise ValueError(f"got a sequence of length {length}, longer than seq_len={seq_len} "
                          f"(the model's window: its number of learned positions); "
-                         f"feed at most the last {max_length} tokens")
+                         f"feed at most the last {seq_len} tokens")
     return ids
 
 
@@ -131,8 +132,10 @@ def attention(q, k, v, mask=None):
 
 
 @keras.saving.register_keras_serializable(package="lmbook")
-class CausalSelfAttention(keras.layers.Layer):
-    """Multi-head causal self-attention, as in GPT-2 and nanoGPT.
+class SelfAttention(keras.layers.Layer):
+    """Multi-head self-attention: every position attends to every other one, in both
+    directions, as in a BERT encoder (chapter 8, :mod:`lmbook.masked_lm`); with
+    ``causal=True`` (:class:`CausalSelfAttention`) each attends only to itself and the past.
 
     Separate query, key and value projections map ``(B, T, d)`` to ``(B, T, heads, d_k)``
     with ``d_k = d / num_heads``; each head attends with :func:`attention` under the causal
@@ -143,24 +146,22 @@ class CausalSelfAttention(keras.layers.Layer):
     ``heads`` axis: what tensor parallelism shards (chapter 6) and what LoRA adapts in the
     query and value projections alone (chapter 8).
 
-    With ``causal=False`` every position attends to every other one, in both directions:
-    the attention of a BERT encoder (chapter 8, :mod:`lmbook.masked_lm`).  Either way, a
-    ``padding_mask`` (``(B, T)``, False at padding) keeps every query off the padding keys.
+    A ``padding_mask`` (``(B, T)``, False at padding) keeps every query off the padding keys.
 
     Args:
         num_heads: number of heads; must divide the input width.
         dropout: dropout on the attention weights.  Default 0.
-        causal: mask the future (a decoder).  Default True.
+        causal: mask the future.  Default False; :class:`CausalSelfAttention` sets it.
 
     Example:
-        >>> layer = CausalSelfAttention(num_heads=2)
+        >>> layer = SelfAttention(num_heads=2)
         >>> tuple(layer(np.zeros((1, 5, 8), "float32")).shape)
         (1, 5, 8)
         >>> [tuple(w.shape) for w in layer.weights][:2]
         [(8, 2, 4), (2, 4)]
     """
 
-    def __init__(self, num_heads: int, dropout: float = 0.0, causal: bool = True, **kwargs):
+    def __init__(self, num_heads: int, dropout: float = 0.0, causal: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = check_int("num_heads", num_heads, minimum=1)
         self.dropout = check_rate("dropout", dropout)
@@ -205,34 +206,52 @@ class CausalSelfAttention(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="lmbook")
-class DecoderBlock(keras.layers.Layer):
-    """A pre-LayerNorm Transformer decoder block (GPT-2):
+class CausalSelfAttention(SelfAttention):
+    """Multi-head causal self-attention, as in GPT-2 and nanoGPT: :class:`SelfAttention` under
+    the causal mask, so position ``t`` attends to positions ``0..t`` only.
+
+    Example:
+        >>> layer = CausalSelfAttention(num_heads=2)
+        >>> tuple(layer(np.zeros((1, 5, 8), "float32")).shape)
+        (1, 5, 8)
+        >>> [tuple(w.shape) for w in layer.weights][:2]
+        [(8, 2, 4), (2, 4)]
+    """
+
+    def __init__(self, num_heads: int, dropout: float = 0.0, **kwargs):
+        kwargs.pop("causal", None)        # a saved config records it; the class fixes it
+        super().__init__(num_heads, dropout, causal=True, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class TransformerBlock(keras.layers.Layer):
+    """A pre-LayerNorm Transformer block:
 
     ``x = x + Dropout(Attention(LN(x)))``, then ``x = x + Dropout(MLP(LN(x)))`` with
-    ``MLP = Dense(hidden_dim, gelu) → Dense(d)``.
-
-    With ``causal=False`` it is a BERT encoder block (chapter 8): the same block, with
-    attention in both directions; ``padding_mask`` is passed on to the attention.
+    ``MLP = Dense(hidden_dim, gelu) → Dense(d)``.  Its attention looks both ways (an
+    :class:`EncoderBlock`) or only back (a :class:`DecoderBlock`); ``padding_mask`` is passed
+    on to the attention.
 
     Args:
         num_heads: attention heads.
-        hidden_dim: the MLP's inner width (GPT uses ``4 d``).
+        hidden_dim: the MLP's inner width (GPT and BERT use ``4 d``).
         dropout: on the attention weights and on both residual branches.
-        causal: mask the future.  Default True.
+        causal: mask the future.  Default False; :class:`DecoderBlock` sets it.
 
     Example:
-        >>> tuple(DecoderBlock(num_heads=2, hidden_dim=32)(np.zeros((2, 3, 8), "float32")).shape)
+        >>> tuple(TransformerBlock(num_heads=2, hidden_dim=32)(np.zeros((2, 3, 8), "float32")).shape)
         (2, 3, 8)
     """
 
-    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, causal: bool = True, **kwargs):
+    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, causal: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.num_heads = check_int("num_heads", num_heads, minimum=1)
         self.hidden_dim = check_int("hidden_dim", hidden_dim, minimum=1)
         self.dropout = check_rate("dropout", dropout)
         self.causal = bool(causal)
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1")
-        self.attention = CausalSelfAttention(self.num_heads, self.dropout, self.causal, name="attention")
+        self.attention = SelfAttention(self.num_heads, self.dropout, self.causal, name="attention")
         self.norm2 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm2")
         self.mlp_in = keras.layers.Dense(self.hidden_dim, activation="gelu", kernel_initializer=INIT,
                                          name="mlp_in")
@@ -260,57 +279,85 @@ class DecoderBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="lmbook")
+class DecoderBlock(TransformerBlock):
+    """A GPT-2 decoder block: :class:`TransformerBlock` with causal self-attention (chapter 4).
+
+    Example:
+        >>> tuple(DecoderBlock(num_heads=2, hidden_dim=32)(np.zeros((2, 3, 8), "float32")).shape)
+        (2, 3, 8)
+    """
+
+    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
+        kwargs.pop("causal", None)        # a saved config records it; the class fixes it
+        super().__init__(num_heads, hidden_dim, dropout, causal=True, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
+class EncoderBlock(TransformerBlock):
+    """A BERT encoder block: :class:`TransformerBlock` with attention in both directions (chapter 8).
+
+    Example:
+        >>> tuple(EncoderBlock(num_heads=2, hidden_dim=32)(np.zeros((2, 3, 8), "float32")).shape)
+        (2, 3, 8)
+    """
+
+    def __init__(self, num_heads: int, hidden_dim: int, dropout: float = 0.0, **kwargs):
+        kwargs.pop("causal", None)        # a saved config records it; the class fixes it
+        super().__init__(num_heads, hidden_dim, dropout, causal=False, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="lmbook")
 class TokenAndPositionEmbedding(keras.layers.Layer):
     """Token embeddings plus learned position embeddings, indexed by *position* ``0..T-1``.
 
     Called with ``reverse=True`` on hidden states ``(B, T, d)`` it returns logits
     ``h Eᵀ`` with the same token matrix ``E`` (tied input and output embeddings), computed
     in float32 under any dtype policy (chapter 6: bfloat16 logits lose the softmax's precision).
-    A sequence longer than ``max_length`` has no positions to look up: the layer raises a
+    A sequence longer than ``seq_len`` has no positions to look up: the layer raises a
     ``ValueError`` (:func:`check_length`) wherever its length is known.
 
     Args:
         vocab_size: number of token ids.
-        max_length: the longest sequence (number of learned positions).
-        dim: embedding width.
+        seq_len: the longest sequence (number of learned positions).
+        d_model: embedding width.
 
     Example:
-        >>> emb = TokenAndPositionEmbedding(10, max_length=4, dim=6)
+        >>> emb = TokenAndPositionEmbedding(10, seq_len=4, d_model=6)
         >>> h = emb(np.array([[1, 2, 3]]))
         >>> tuple(h.shape), tuple(emb(h, reverse=True).shape)
         ((1, 3, 6), (1, 3, 10))
     """
 
-    def __init__(self, vocab_size: int, max_length: int, dim: int, **kwargs):
+    def __init__(self, vocab_size: int, seq_len: int, d_model: int, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = check_int("vocab_size", vocab_size, minimum=1)
-        self.max_length = check_int("max_length", max_length, minimum=1)
-        self.dim = check_int("dim", dim, minimum=1)
+        self.seq_len = check_int("seq_len", seq_len, minimum=1)
+        self.d_model = check_int("d_model", d_model, minimum=1)
 
     def build(self, input_shape):
         """Create the two tables."""
-        self.tokens = self.add_weight((self.vocab_size, self.dim), INIT, name="tokens")
-        self.positions = self.add_weight((self.max_length, self.dim), INIT, name="positions")
+        self.tokens = self.add_weight((self.vocab_size, self.d_model), INIT, name="tokens")
+        self.positions = self.add_weight((self.seq_len, self.d_model), INIT, name="positions")
 
     def call(self, x, reverse=False):
         """Embed ids, or (``reverse=True``) map hidden states to logits."""
         if reverse:   # in float32 even under mixed precision: the softmax needs the logits' precision
             return ops.matmul(ops.cast(x, "float32"), ops.cast(ops.transpose(self.tokens), "float32"))
-        check_length(x, self.max_length)
+        check_length(x, self.seq_len)
         # Rows 0..T-1, by position, never by token id.  A slice, not a gather: a TensorFlow
         # graph traced for any length still fails on a long input (a gather on a GPU would
         # return zeros).
-        positions = ops.slice(ops.convert_to_tensor(self.positions), (0, 0), (ops.shape(x)[-1], self.dim))
+        positions = ops.slice(ops.convert_to_tensor(self.positions), (0, 0), (ops.shape(x)[-1], self.d_model))
         return ops.take(self.tokens, x, axis=0) + positions
 
     def compute_output_spec(self, x, reverse=False):
         """The output's shape without running :meth:`call`; checks a known length too."""
         if reverse:
             return keras.KerasTensor((*x.shape[:-1], self.vocab_size), dtype="float32")
-        check_length(x, self.max_length)
-        return keras.KerasTensor((*x.shape, self.dim), dtype=self.compute_dtype)
+        check_length(x, self.seq_len)
+        return keras.KerasTensor((*x.shape, self.d_model), dtype=self.compute_dtype)
 
     def get_config(self):
         """Constructor arguments, for saving."""
         return {**super().get_config(), "vocab_size": self.vocab_size,
-                "max_length": self.max_length, "dim": self.dim}
+                "seq_len": self.seq_len, "d_model": self.d_model}

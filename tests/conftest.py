@@ -75,7 +75,7 @@ def _tiny_encoder_folder(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(presets, "PRETRAINED", folder)
         mp.setitem(presets.PRESETS, "tiny-bert", TINY_ENCODER)
-        presets.build("tiny-bert", save_every=10)
+        presets.train("tiny-bert", save_every=10)
     return folder
 
 

@@ -101,9 +101,8 @@ import presets as presets_benchmark  # noqa: E402  (a script folder, put on the 
 
 def test_the_presets_benchmark_names_its_bars_and_refuses_unknown_names(capsys):
     from lmbook.presets import PRESETS
-    from lmbook.recipes import EncoderRecipe
 
-    assert set(presets_benchmark.BARS) == {n for n, r in PRESETS.items() if not isinstance(r, EncoderRecipe)}
+    assert set(presets_benchmark.BARS) == {n for n, r in PRESETS.items() if r.causal}
     with pytest.raises(SystemExit):
         presets_benchmark.main(["nope"])
     assert "unknown preset nope; known: peoples-daily-gpt" in capsys.readouterr().err

@@ -158,3 +158,29 @@ def test_peoples_daily_articles_pair_a_headline_with_the_lead_after_its_dateline
 def test_peoples_daily_articles_rejects_an_unknown_split():
     with pytest.raises(ValueError, match="split must be one of"):
         data.peoples_daily_articles("dev")
+
+
+def test_write_atomic_leaves_the_old_file_whole_when_a_write_fails(tmp_path, monkeypatch):
+    """An interrupted write keeps the previous file and leaves no temporary file behind."""
+    import os
+
+    target = data.write_atomic(tmp_path / "result.json", "old")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        data.write_atomic(target, b"new")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+
+
+def test_write_atomic_gives_a_new_file_the_usual_permissions(tmp_path):
+    """A new file is readable by all (the umask's mode), not the temporary file's 0o600."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        assert data.write_atomic(tmp_path / "new.json", "{}").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lmbook.entities import bio_spans, bio_tags, entity_prf1, peoples_daily_entities, sentence_entities
+from lmbook.output_metrics import PRF, prf_from_counts
 
 
 def test_surname_and_given_name_make_one_person_but_places_stay_apart():
@@ -48,11 +49,18 @@ def test_a_bad_tag_is_named():
 def test_entity_scores_need_the_exact_span_and_type():
     gold = [[(0, 3, "PER"), (4, 6, "LOC")], [(0, 2, "ORG")]]
     predicted = [[(0, 3, "PER"), (4, 6, "ORG")], [(0, 2, "ORG"), (3, 4, "LOC")]]
-    precision, recall, f = entity_prf1(gold, predicted)
-    assert (precision, recall) == (pytest.approx(2 / 4), pytest.approx(2 / 3))
-    assert f == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    scores = entity_prf1(gold, predicted)
+    assert (scores.precision, scores.recall) == (pytest.approx(2 / 4), pytest.approx(2 / 3))
+    assert scores.f1 == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    assert scores == prf_from_counts(2, 4, 3)          # 2 exact matches, 4 predicted, 3 gold
     with pytest.raises(ValueError, match="gold has 2 sentences but predicted has 1"):
         entity_prf1(gold, predicted[:1])
+
+
+def test_entity_scores_are_zero_without_entities_or_without_predictions():
+    assert entity_prf1([[], []], [[], []]) == PRF(0.0, 0.0, 0.0)
+    assert entity_prf1([[(0, 2, "PER")]], [[]]) == PRF(0.0, 0.0, 0.0)
+    assert entity_prf1([[]], [[(0, 2, "PER")]]) == PRF(0.0, 0.0, 0.0)
 
 
 def test_the_peoples_daily_entities_align_with_their_sentences():

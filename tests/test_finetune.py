@@ -9,10 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook import data, finetune, presets
+from lmbook import data, finetune, presets, prompting
 from lmbook.entities import bio_spans, peoples_daily_entities
 from lmbook.recipes import FINETUNE, ULMFIT
 from lmbook.segment import TAGS, to_bmes
+from lmbook.text import pad_rows
 
 
 @pytest.fixture(autouse=True)
@@ -83,9 +84,9 @@ def test_gradual_unfreezing_trains_the_head_first_then_one_more_layer_per_stage(
     preset = presets.load(tiny_encoder)
     layers = preset.recipe.layers
     recipe = replace(FINETUNE["quick"], **ULMFIT)
-    ids = finetune._pad([preset.vocabulary.encode(t) for t in texts[:64]], 32)
+    ids = pad_rows([preset.vocabulary.encode(t) for t in texts[:64]], 32)
     targets = np.asarray(labels[:64], "int32")
-    mlm = preset.recipe.build(len(preset.vocabulary))
+    mlm = preset.recipe.model(len(preset.vocabulary))
     mlm.set_weights(preset.model.get_weights())
     model = finetune._head_model(mlm.get_layer("encoder"), 2, False, 0.0)
     start = {w.path: keras.ops.convert_to_numpy(w).copy() for w in model.weights}
@@ -105,7 +106,7 @@ def test_gradual_unfreezing_trains_the_head_first_then_one_more_layer_per_stage(
 def test_ulmfit_s_recipe_trains_every_weight_at_the_end(tiny_encoder, reviews):
     texts, labels = reviews
     recipe = replace(FINETUNE["quick"], **ULMFIT)
-    clf = finetune.train_classifier(texts[:64], labels[:64], preset=tiny_encoder, mode=recipe)
+    clf = finetune.train_classifier(texts[:64], labels[:64], preset=tiny_encoder, recipe=recipe)
     assert clf.config["recipe"]["gradual_unfreezing"] and clf.trainable_parameters == clf.config["parameters"]
     assert clf.config["steps"] == recipe.steps(64)
 
@@ -164,7 +165,11 @@ def test_input_is_normalised_as_the_encoder_was_pre_trained():
     (["好", "差"], [1], {}, ValueError, "2 texts, 1 labels"),
     (["好", "差"], [1, 1], {}, ValueError, "at least two classes"),
     (["好", "差"], [1, 0], {"method": "prompt"}, ValueError, "method must be one of scratch, frozen"),
-    (["好", "差"], [1, 0], {"mode": "slow"}, ValueError, "mode must be one of quick, full or a Finetune"),
+    (["好", "差"], [1, 0], {"mode": "slow"}, ValueError, "mode must be 'quick' or 'full', got 'slow'"),
+    (["好", "差"], [1, 0], {"mode": "quick", "recipe": FINETUNE["quick"]}, ValueError,
+     "give recipe= or mode=, not both"),
+    (["好", "差"], [1, 0], {"recipe": "quick"}, TypeError, "recipe must be a FinetuneRecipe, got str"),
+    (["好", "差"], [1, 0], {"seed": -1}, ValueError, "seed must be an integer >= 0, got -1"),
     ([], [], {}, ValueError, "texts is empty"),
     (["好", "  "], [1, 0], {}, ValueError, r"texts\[1\] is empty"),
     ("好差", [1, 0], {}, TypeError, "texts must be a list of strings"),
@@ -226,13 +231,13 @@ def test_zero_shot_scores_the_choices_after_the_prompt_whatever_the_batch():
     prior = finetune.zero_shot(gpt, ["x"], calibrate=False) - finetune.zero_shot(gpt, ["x"])
     np.testing.assert_allclose(finetune.zero_shot(gpt, texts), raw - prior, atol=1e-4)
     ids = gpt.vocabulary.encode(finetune.PROMPT.format(text="质量很好，推荐"))
-    log_p = finetune._last_log_probs(gpt.model, [ids])[0]
+    log_p = prompting.next_log_probs(gpt.model, [ids])[0]
     # two batch compositions: float32 sums on threads differ in the last bits, so a relative tolerance
     np.testing.assert_allclose(raw[0], log_p[gpt.vocabulary.encode(["差", "好"])], rtol=1e-5)
 
 
 def test_zero_shot_needs_a_causal_preset(tiny_encoder):
-    with pytest.raises(ValueError, match="'tiny-bert' is not a GPT"):
+    with pytest.raises(ValueError, match="'tiny-bert' is a masked LM: prompting needs a causal LM"):
         finetune.zero_shot(tiny_encoder, ["好"])
 
 

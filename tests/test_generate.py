@@ -45,7 +45,7 @@ def test_generate_is_reproducible_and_respects_the_prompt():
     assert (a == generate(model, [3, 4], max_new_tokens=6, seed=1)).all()
     greedy = generate(model, [3], max_new_tokens=4, temperature=0)
     assert (greedy == generate(model, [3], max_new_tokens=4, temperature=0, seed=9)).all()
-    assert len(generate(model, [1, 2, 3], max_new_tokens=2, context_len=2)) == 5
+    assert len(generate(model, [1, 2, 3], max_new_tokens=2, seq_len=2)) == 5
     with pytest.raises(ValueError, match="prompt must contain at least one token id"):
         generate(model, [], max_new_tokens=3)
     with pytest.raises(ValueError, match="max_new_tokens must be an integer >= 0, got -1"):
@@ -58,32 +58,45 @@ class Recorder:
 
     def __init__(self, model):
         self.model, self.lengths = model, []
-        self.max_length = getattr(model, "max_length", None)   # the window, if any
+        self.seq_len = getattr(model, "seq_len", None)   # the window, if any
         self.layers, self.inputs = model.layers, model.inputs  # whether it is stateful
 
     def __call__(self, x, training=None):
         self.lengths.append(x.shape[-1])
         return self.model(x, training=training)
 
+    def predict_on_batch(self, x):
+        """The compiled call: record the rows fed."""
+        self.lengths.append(x.shape[-1])
+        self.rows = [*getattr(self, "rows", []), np.array(x[0])]
+        return self.model.predict_on_batch(x)
+
 
 def test_generate_crops_a_gpt_to_its_window_and_a_recurrent_model_not():
     gpt = gpt_lm(12, seq_len=4, d_model=8, num_heads=2, layers=1)
     prompt = [1, 2, 3, 4, 5, 6]
-    with pytest.raises(ValueError, match="longer than max_length=4"):
+    with pytest.raises(ValueError, match="longer than seq_len=4"):
         gpt(np.array([prompt], "int32"))                          # the whole prompt does not fit
     recorded = Recorder(gpt)
     out = generate(recorded, prompt, max_new_tokens=3, seed=2)
     assert recorded.lengths == [4, 4, 4]                           # the last 4 ids, each step
-    assert (out == generate(gpt, prompt, max_new_tokens=3, seed=2, context_len=4)).all()
+    text = [*prompt, *out[len(prompt):].tolist()]
+    assert [row.tolist() for row in recorded.rows] == [text[k + 2:k + 6] for k in range(3)]
+    short = Recorder(gpt)                # a shorter prompt is right-padded to the window's shape
+    greedy = generate(short, [1, 2], max_new_tokens=2, temperature=0)
+    assert short.rows[0].tolist() == [1, 2, 0, 0] and short.rows[1].tolist() == [1, 2, int(greedy[2]), 0]
+    by_hand = keras.ops.convert_to_numpy(gpt(np.array([[1, 2]], "int32")))[0, -1]
+    assert greedy[2] == int(np.argmax(by_hand))                    # the padding changed nothing
+    assert (out == generate(gpt, prompt, max_new_tokens=3, seed=2, seq_len=4)).all()
     # by hand: greedy decoding from the last 4 ids
     ids = list(prompt)
     for _ in range(3):
         logits = keras.ops.convert_to_numpy(gpt(np.array([ids[-4:]], "int32")))[0, -1]
         ids.append(int(np.argmax(logits)))
     assert generate(gpt, prompt, max_new_tokens=3, temperature=0).tolist() == ids
-    assert len(generate(gpt, prompt, max_new_tokens=2, context_len=2)) == 8   # a shorter context is allowed
-    with pytest.raises(ValueError, match=r"context_len must be an integer in \[1, 4\], got 5"):
-        generate(gpt, prompt, max_new_tokens=1, context_len=5)
+    assert len(generate(gpt, prompt, max_new_tokens=2, seq_len=2)) == 8   # a shorter context is allowed
+    with pytest.raises(ValueError, match=r"seq_len must be an integer in \[1, 4\], got 5"):
+        generate(gpt, prompt, max_new_tokens=1, seq_len=5)
 
     rnn = Recorder(recurrent_lm(12, "gru", units=8))
     generate(rnn, prompt, max_new_tokens=3, seed=2)

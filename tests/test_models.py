@@ -39,7 +39,7 @@ def test_lmbook_imports_keras_hub_only_for_the_keras_hub_build():
     blocked = "tensorflow" in sys.modules and sys.modules["tensorflow"] is None   # the JAX run's rule
     code = ("import sys\n"
             + ("sys.modules['tensorflow'] = None\n" if blocked else "")
-            + "from lmbook import generate, metrics, models, text, training, transformer\n"
+            + "from lmbook import generate, models, perplexity, text, training, transformer\n"
             "models.recurrent_lm(5, units=2, tie_embeddings=True); models.gpt_lm(5, 4, 8, 2, 1)\n"
             "assert 'keras_hub' not in sys.modules, 'keras_hub was imported'\n"
             "models.gpt_lm(5, 4, 8, 2, 1, layers_from='keras_hub')\n"

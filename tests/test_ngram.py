@@ -375,12 +375,12 @@ def test_generate_is_reproducible_and_ends_sentences():
     assert lm.generate(0) == ["to", "be", "or", "not"]  # the only sentence it knows
     assert lm.generate(1, context=["to"]) == ["be", "or", "not"]
     model = NGramLM(3).fit(toy_corpus())
-    samples = [model.generate(seed, max_tokens=50) for seed in range(5)]
-    assert samples == [model.generate(seed, max_tokens=50) for seed in range(5)]
+    samples = [model.generate(seed, max_new_tokens=50) for seed in range(5)]
+    assert samples == [model.generate(seed, max_new_tokens=50) for seed in range(5)]
     assert len({tuple(s) for s in samples}) > 1
     assert model.generate(np.random.default_rng(3)) == model.generate(3)
     assert not {"<s>", "</s>"} & {t for s in samples for t in s}
-    assert len(model.generate(0, max_tokens=2)) <= 2
+    assert len(model.generate(0, max_new_tokens=2)) <= 2
 
 
 # ----------------------------------------------------------------- errors and conventions
@@ -419,13 +419,13 @@ def test_integer_arguments_accept_numpy_integers():
     lm = NGramLM(np.int64(2), "kn", k=np.float32(0.5), discount=np.float64(1.0)).fit(["ab"])
     assert lm.order == 2 and type(lm.order) is int
     assert lm.ngram_ids(np.int64(2)).shape == (3, 2)
-    assert len(lm.generate(0, max_tokens=np.int64(1))) <= 1
+    assert len(lm.generate(0, max_new_tokens=np.int64(1))) <= 1
     for n in (0, 3, True):
         with pytest.raises(ValueError, match=r"n must be an integer in \[1, 2\]"):
             lm.ngram_ids(n)
-    for max_tokens in (-1, True, 2.0):
-        with pytest.raises(ValueError, match="max_tokens must be an integer >= 0"):
-            lm.generate(0, max_tokens=max_tokens)
+    for max_new_tokens in (-1, True, 2.0):
+        with pytest.raises(ValueError, match="max_new_tokens must be an integer >= 0"):
+            lm.generate(0, max_new_tokens=max_new_tokens)
 
 
 def test_bad_arguments_and_input():

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook import data, presets
-from lmbook.recipes import EncoderRecipe, GPTRecipe
+from lmbook import data, preset_training, presets, results
+from lmbook.recipes import GPTRecipe
 
 TINY = GPTRecipe(corpus="tiny_shakespeare", d_model=16, num_heads=2, layers=1, dropout=0.0,
                  batch_size=4, seq_len=16, steps=20, peak_lr=1e-2, weight_decay=0.1, seed=0)
@@ -31,7 +31,7 @@ def test_every_preset_is_built_and_its_card_matches_its_recipe(name):
     for key in ("device", "backend", "wall_time_s", "commit", "loss", "slice", "weights", "data",
                 "intended_use"):
         assert info[key], key
-    expected = ({"masked", "accuracy", "perplexity", "predictions"} if isinstance(spec, EncoderRecipe)
+    expected = ({"masked", "accuracy", "perplexity", "predictions"} if not spec.causal
                 else {"stream", "nanogpt"})
     for split in ("validation", "test"):
         assert set(info["loss"][split]) == expected
@@ -79,7 +79,7 @@ class Interrupt(Exception):
 def tiny(tmp_path_factory):
     """Build preset "tiny" in a private folder, interrupted after its first backup, then resumed."""
     folder = tmp_path_factory.mktemp("pretrained")
-    real_callback = presets._progress_callback
+    real_callback = preset_training._progress_callback
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(presets, "PRETRAINED", folder)
         mp.setitem(presets.PRESETS, "tiny", TINY)
@@ -95,13 +95,13 @@ def tiny(tmp_path_factory):
             callback.on_epoch_end = on_epoch_end
             return callback
 
-        mp.setattr(presets, "_progress_callback", interrupting)
+        mp.setattr(preset_training, "_progress_callback", interrupting)
         with pytest.raises(Interrupt):
-            presets.build("tiny", save_every=10)
-        mp.setattr(presets, "_progress_callback", real_callback)
+            presets.train("tiny", save_every=10)
+        mp.setattr(preset_training, "_progress_callback", real_callback)
         backup = folder / ".backup" / "tiny"
         assert json.loads((backup / "progress.json").read_text())["segments"][0]["to_step"] == 10
-        info = presets.build("tiny", save_every=10)
+        info = presets.train("tiny", save_every=10)
         yield folder, info
 
 
@@ -126,7 +126,7 @@ def test_a_resumed_build_counts_each_step_once(tiny):
 def test_a_loaded_preset_scores_and_generates(tiny_here):
     _, info = tiny_here
     preset = presets.load("tiny")
-    assert preset.model.max_length == 16 and len(preset.vocabulary) == info["vocabulary_size"]
+    assert preset.model.seq_len == 16 and len(preset.vocabulary) == info["vocabulary_size"]
     text = data.load_tiny_shakespeare("validation")
     assert preset.cross_entropy(text[:presets.SLICE_CHARS]) == pytest.approx(info["slice"]["loss"], rel=1e-5)
     assert preset.cross_entropy(text) == pytest.approx(info["loss"]["validation"]["stream"], abs=1e-4)
@@ -207,11 +207,11 @@ def test_an_unbuilt_preset_says_how_to_build_it(tmp_path, monkeypatch):
 def test_build_checks_its_arguments(monkeypatch):
     monkeypatch.setitem(presets.PRESETS, "tiny", TINY)
     with pytest.raises(ValueError, match=r"save_every \(7\) must divide the recipe's steps \(20\)"):
-        presets.build("tiny", save_every=7)
+        presets.train("tiny", save_every=7)
     with pytest.raises(ValueError, match="save_every must be an integer"):
-        presets.build("tiny", save_every=0)
+        presets.train("tiny", save_every=0)
     with pytest.raises(KeyError, match="unknown preset"):
-        presets.build("tinyy")
+        presets.train("tinyy")
 
 
 def test_a_backup_from_another_recipe_is_refused(tmp_path, monkeypatch):
@@ -222,12 +222,12 @@ def test_a_backup_from_another_recipe_is_refused(tmp_path, monkeypatch):
     other = {"name": "tiny", "recipe": {**TINY.as_dict(), "steps": 40}, "segments": []}
     (backup / "progress.json").write_text(json.dumps(other))
     with pytest.raises(RuntimeError, match="made with another recipe"):
-        presets.build("tiny", save_every=10)
+        presets.train("tiny", save_every=10)
 
 
 def test_the_weights_file_holds_the_vocabulary_and_one_array_per_weight(tiny_here):
     folder, info = tiny_here
-    model = TINY.build(info["vocabulary_size"])
+    model = TINY.model(info["vocabulary_size"])
     with np.load(Path(folder) / "tiny.npz") as arrays:
         assert sorted(arrays.files) == ["vocabulary"] + [f"w{i:03d}" for i in range(len(model.weights))]
         dtypes = {str(arrays[f"w{i:03d}"].dtype) for i in range(len(model.weights))}
@@ -259,3 +259,23 @@ def test_an_encoder_preset_does_not_generate(tiny_encoder):
 def test_a_causal_preset_does_not_fill_masks(tiny_here):
     with pytest.raises(TypeError, match="tiny is a causal LM, it has no fill_mask"):
         presets.load("tiny").fill_mask("a<mask>")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in presets.PRESETS.items() if spec.causal))
+def test_the_stored_validation_rows_agree_with_the_cards(name):
+    """benchmarks/presets.py's block sums add up to the card's validation loss, over the whole stream."""
+    row, card = presets.validation_row(name), presets.card(name)
+    text = data.character_stream(presets.PRESETS[name].corpus, "validation")
+    assert row["chars"] == sum(row["block_counts"]) == len(text) - 1 and len(row["block_sums"]) == 64
+    assert sum(row["block_sums"]) / row["chars"] == pytest.approx(row["nats_per_char"], abs=1e-9)
+    assert row["nats_per_char"] == pytest.approx(card["loss"]["validation"]["stream"], abs=1e-4)
+    stored = results.load(presets.VALIDATION_FILE, "python benchmarks/presets.py")
+    assert stored["command"] == "python benchmarks/presets.py" and len(stored["commit"]) == 40
+
+
+def test_a_masked_lm_or_an_unknown_name_has_no_validation_row():
+    """The encoder has no stream row, and an unknown preset is named as such."""
+    with pytest.raises(KeyError, match="'peoples-daily-bert' has no row"):
+        presets.validation_row("peoples-daily-bert")
+    with pytest.raises(KeyError, match="unknown preset 'nope'"):
+        presets.validation_row("nope")

@@ -8,14 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lmbook.output_metrics import prf_from_counts
 from lmbook.segment import (
     ALLOWED,
     TAGS,
     best_paths,
     evaluate_segmentation,
+    fold_width,
     from_bmes,
     max_match,
-    normalize,
     spans,
     to_bmes,
     viterbi,
@@ -53,6 +54,14 @@ def test_evaluation_on_spans_with_oov_recall():
     assert evaluate_segmentation(gold, gold)["f1"] == 1.0
 
 
+def test_word_scores_are_prf_from_counts_and_zero_without_words():
+    gold, pred = [["我们", "爱", "北京"]], [["我", "们", "爱", "北京"]]
+    r = evaluate_segmentation(gold, pred)
+    assert (r["precision"], r["recall"], r["f1"]) == tuple(prf_from_counts(2, 4, 3))   # 爱, 北京
+    empty = evaluate_segmentation([[]], [[]])
+    assert (empty["precision"], empty["recall"], empty["f1"]) == (0.0, 0.0, 0.0)
+
+
 def test_evaluation_refuses_different_characters():
     with pytest.raises(ValueError, match="sentence 1: gold and pred differ in their characters"):
         evaluate_segmentation([["我"], ["你们"]], [["我"], ["你", "门"]])
@@ -61,12 +70,12 @@ def test_evaluation_refuses_different_characters():
 
 
 def test_normalize_folds_width_and_keeps_length():
-    assert normalize("１９９８年ＡＢＣ　ｘ") == "1998年ABC x"
-    assert normalize("中文，。") == "中文,。"
+    assert fold_width("１９９８年ＡＢＣ　ｘ") == "1998年ABC x"
+    assert fold_width("中文，。") == "中文,。"
     text = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "汉字"
-    assert len(normalize(text)) == len(text)
+    assert len(fold_width(text)) == len(text)
     with pytest.raises(TypeError, match="text must be a str"):
-        normalize(["１"])
+        fold_width(["１"])
 
 
 def test_maximum_matching():

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmbook.segment import normalize
+from lmbook.recipes import FINETUNE, recipe
+from lmbook.segment import fold_width
 from lmbook.segmenter import (
     WORD_LENGTHS,
     HashIndex,
@@ -129,7 +130,7 @@ def test_segmenter_learns_keeps_characters_and_reloads(segmenter, tmp_path):
 def test_open_track_dictionary_feature(tmp_path):
     dictionary = ["北京", "首都", "学生", "我们", "北京天安门", "Ａ"]
     segmenter = train_segmenter(CORPUS, steps=5, dictionary=dictionary)
-    assert segmenter.dictionary == sorted(normalize(w) for w in dictionary if len(w) in WORD_LENGTHS)
+    assert segmenter.dictionary == sorted(fold_width(w) for w in dictionary if len(w) in WORD_LENGTHS)
     assert "dictionary" in [layer.name for layer in segmenter.model.layers]
     text = "我们爱北京首都"
     assert segmenter.features([text])[:, 3].tolist() == flags_by_hand(text, set(dictionary))
@@ -153,6 +154,9 @@ def test_no_dictionary_feature():
     (dict(steps=True), ValueError, "steps must be an integer >= 1, got True"),
     (dict(seed=1.5), ValueError, "seed must be an integer, got 1.5"),
     (dict(dictionary="北京"), TypeError, "dictionary must be a list of words"),
+    (dict(mode="quick", recipe=recipe("segmenter", "peoples_daily", "quick")), ValueError,
+     "give recipe= or mode=, not both"),
+    (dict(recipe=FINETUNE["quick"]), TypeError, "recipe must be a SegmenterRecipe, got FinetuneRecipe"),
 ])
 def test_train_segmenter_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
@@ -170,3 +174,15 @@ def test_segmenter_errors(segmenter, tmp_path):
         type(segmenter)(segmenter.model, segmenter.chars, segmenter.bigrams, np.zeros(4))
     with pytest.raises(FileNotFoundError, match="no segmenter at"):
         load_segmenter(tmp_path / "missing")
+
+
+def test_a_recipe_and_its_seed_are_honoured():
+    """recipe= trains with that recipe, and seed=None takes the recipe's seed."""
+    import dataclasses
+
+    spec = dataclasses.replace(recipe("segmenter", "peoples_daily", "quick"), steps=5, seed=3, units=8)
+    by_recipe = train_segmenter(CORPUS, recipe=spec)
+    assert by_recipe.model.get_layer(f"bi{spec.cell}").forward_layer.units == 8
+    by_seed = train_segmenter(CORPUS, recipe=dataclasses.replace(spec, seed=0), seed=3)
+    for a, b in zip(by_recipe.model.get_weights(), by_seed.model.get_weights()):
+        np.testing.assert_array_equal(a, b)

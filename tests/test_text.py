@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lmbook.text import UNK, StreamBatches, Vocabulary, WindowBatches, random_windows, tagging_windows
+from lmbook.text import PAD, UNK, StreamBatches, Vocabulary, WindowBatches, random_windows, tagging_windows
 
 
 @given(st.text(min_size=1))
@@ -129,3 +129,16 @@ def test_stream_batch_errors():
         StreamBatches(np.arange(100), True, 4, 1)
     with pytest.raises(ValueError, match=r"need at least \(batch_size \+ 1\) \* seq_len = 30 ids"):
         StreamBatches(np.arange(20), 2, 10, 1)
+
+
+def test_pad_rows_cuts_and_pads_with_pad_id():
+    """Rows cut to the length and right-padded with <pad>'s id, 0; no rows is an error."""
+    from lmbook.text import pad_rows
+
+    out = pad_rows([np.array([3, 4, 5]), [6]], length=2)
+    assert out.dtype == np.int32 and out.tolist() == [[3, 4], [6, 0]]
+    assert Vocabulary.from_tokens("ab").tokens[0] == PAD
+    with pytest.raises(ValueError, match="rows must hold at least one row"):
+        pad_rows([])
+    with pytest.raises(ValueError, match="length must be an integer >= 1, got 0"):
+        pad_rows([[1]], length=0)

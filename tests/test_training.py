@@ -1,4 +1,4 @@
-"""lmbook.training and lmbook.metrics.StreamLoss: the shared recipe trains, schedules, logs;
+"""lmbook.training and lmbook.perplexity.StreamLoss: the shared recipe trains, schedules, logs;
 chapter 8's per-layer learning rates and ULMFiT's schedule."""
 
 import math
@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook.metrics import StreamLoss, stream_cross_entropy
 from lmbook.models import gpt_lm, recurrent_lm
+from lmbook.perplexity import StreamLoss, stream_cross_entropy
 from lmbook.training import LayerwiseAdamW, SlantedTriangular, compile_lm, fit_windows, warmup_cosine
 
 
@@ -34,8 +34,8 @@ def test_schedule_warms_up_then_decays_to_the_floor():
 def test_training_lowers_the_loss_and_stream_loss_is_logged():
     ids = np.tile(np.arange(6), 200)                    # a perfectly predictable stream
     model = compile_lm(recurrent_lm(6, "gru", units=16), steps=60, peak_lr=1e-2)
-    before = stream_cross_entropy(model, ids[:200], context=16)
-    track = StreamLoss(ids[:200], context=16)
+    before = stream_cross_entropy(model, ids[:200], seq_len=16)
+    track = StreamLoss(ids[:200], seq_len=16)
     history, seconds = fit_windows(model, ids, 60, batch_size=8, seq_len=16, epochs=3, callbacks=[track])
     assert len(track.values) == 3 and history.history["val_stream_loss"] == track.values
     assert track.values[-1] < 0.5 * before and seconds > 0
@@ -77,7 +77,7 @@ def test_a_gpt_trains_only_on_windows_that_fit():
     gpt = compile_lm(gpt_lm(5, seq_len=8, d_model=8, num_heads=2, layers=1), steps=2)
     ids = np.arange(60) % 5
     fit_windows(gpt, ids, 2, batch_size=2, seq_len=8, epochs=1)
-    with pytest.raises(ValueError, match="got seq_len=9, longer than the model's window, max_length=8"):
+    with pytest.raises(ValueError, match="got seq_len=9, longer than the model's window, seq_len=8"):
         fit_windows(gpt, ids, 2, batch_size=2, seq_len=9, epochs=1)
 
 

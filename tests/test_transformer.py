@@ -9,7 +9,10 @@ from lmbook.text import WindowBatches
 from lmbook.transformer import (
     CausalSelfAttention,
     DecoderBlock,
+    EncoderBlock,
+    SelfAttention,
     TokenAndPositionEmbedding,
+    TransformerBlock,
     attention,
     attention_weights,
     causal_mask,
@@ -74,7 +77,7 @@ def test_sinusoidal_encoding_interleaves_sin_and_cos():
     pos, i = 7, 3
     assert pe[pos, 2 * i] == pytest.approx(np.sin(pos / 10000 ** (2 * i / 16)), abs=1e-6)
     assert pe[pos, 2 * i + 1] == pytest.approx(np.cos(pos / 10000 ** (2 * i / 16)), abs=1e-6)
-    with pytest.raises(ValueError, match="dim must be even, got 5"):
+    with pytest.raises(ValueError, match="d_model must be even, got 5"):
         sinusoidal_encoding(4, 5)
     with pytest.raises(ValueError, match="length must be an integer >= 1, got 0"):
         causal_mask(0)
@@ -106,7 +109,7 @@ def test_both_builds_have_the_same_parameters():
 
 
 def test_position_embedding_is_indexed_by_position():
-    emb = TokenAndPositionEmbedding(5, max_length=4, dim=3)
+    emb = TokenAndPositionEmbedding(5, seq_len=4, d_model=3)
     x = np.array([[2, 2, 2]])
     h = keras.ops.convert_to_numpy(emb(x))
     tokens, positions = (keras.ops.convert_to_numpy(w) for w in emb.weights)
@@ -114,9 +117,12 @@ def test_position_embedding_is_indexed_by_position():
 
 
 def test_layers_serialise_and_the_model_reloads(tmp_path):
-    for layer in (CausalSelfAttention(2, 0.1), DecoderBlock(2, 32, 0.1), TokenAndPositionEmbedding(5, 4, 8)):
+    for layer in (CausalSelfAttention(2, 0.1), DecoderBlock(2, 32, 0.1), TokenAndPositionEmbedding(5, 4, 8),
+                  SelfAttention(2), EncoderBlock(2, 32, 0.1), TransformerBlock(2, 32, causal=True)):
         clone = type(layer).from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
+    assert [CausalSelfAttention(2).causal, SelfAttention(2).causal] == [True, False]
+    assert [DecoderBlock(2, 8).attention.causal, EncoderBlock(2, 8).attention.causal] == [True, False]
     model = gpt_lm(**SMALL, dropout=0.1)
     model.save(tmp_path / "gpt.keras")
     again = keras.saving.load_model(tmp_path / "gpt.keras")
@@ -135,7 +141,7 @@ def test_bad_arguments_name_themselves():
         gpt_lm(10, 8, dropout=1.0)
     with pytest.raises(ValueError, match=r"dropout must be a number in \[0.0, 1.0\), got -0.1"):
         DecoderBlock(2, 8, dropout=-0.1)
-    with pytest.raises(ValueError, match="max_length must be an integer >= 1, got 2.0"):
+    with pytest.raises(ValueError, match="seq_len must be an integer >= 1, got 2.0"):
         TokenAndPositionEmbedding(5, 2.0, 4)
     assert context_window(gpt_lm(np.int64(10), np.int32(8), d_model=8, num_heads=np.int64(2), layers=1)) == 8
     with pytest.raises(ValueError, match="layers_from must be"):
@@ -144,7 +150,7 @@ def test_bad_arguments_name_themselves():
         CausalSelfAttention(3)(np.zeros((1, 2, 8), "float32"))
 
 
-WINDOW = r"got a sequence of length {}, longer than max_length={}"
+WINDOW = r"got a sequence of length {}, longer than seq_len={}"
 
 
 @pytest.mark.parametrize("layers_from", ["lmbook", "keras_hub"])
@@ -183,7 +189,7 @@ def test_the_window_is_checked_inside_a_compiled_step(layers_from):
 
 
 def test_the_position_embedding_checks_its_length_too():
-    emb = TokenAndPositionEmbedding(5, max_length=4, dim=3)
+    emb = TokenAndPositionEmbedding(5, seq_len=4, d_model=3)
     assert tuple(emb(np.zeros((1, 4), "int32")).shape) == (1, 4, 3)
     with pytest.raises(ValueError, match=WINDOW.format(5, 4)):
         emb(np.zeros((1, 5), "int32"))

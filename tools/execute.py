@@ -22,6 +22,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from lmbook.data import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,9 +74,7 @@ def execute(path: Path, timeout: int) -> float:
         "executed": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python tools/execute.py",
     }
-    tmp = path.with_suffix(".ipynb.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)  # never leave a half-written notebook
+    write_atomic(path, nbformat.writes(nb) + "\n")  # never leave a half-written notebook
     return seconds
 
 

@@ -72,8 +72,8 @@ def load(name: str, command: str) -> dict:
 def write(name: str, data: dict) -> Path:
     """Write ``data`` as result file ``name`` (indented JSON), atomically; return its path.
 
-    The file is written under a temporary name and then renamed, so an interrupted write
-    leaves the previous file whole.  The folder is created if needed.
+    The file is written by :func:`lmbook.data.write_atomic`, so an interrupted write leaves
+    the previous file whole.  The folder is created if needed.
 
     Example:
         >>> import tempfile
@@ -82,9 +82,8 @@ def write(name: str, data: dict) -> Path:
         '{\\n "a": 1\\n}\\n'
         >>> del os.environ[ENV]
     """
+    from lmbook.data import write_atomic
+
     file = path(name)
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, file)
-    return file
+    return write_atomic(file, json.dumps(data, indent=1, ensure_ascii=False) + "\n")

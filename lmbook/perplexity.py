@@ -6,8 +6,8 @@ Taught in chapter 3 (``notebooks/03_rnn_lstm.ipynb``); the book's quality figure
 
 A validation text is one long stream of ids.  Cutting it into disjoint windows would score
 the first tokens of every window with almost no context.  Instead, windows of
-``context`` ids overlap by ``context - stride``; each token is scored once, in the first
-window where it has at least ``context - stride`` tokens of context (or all its history,
+``seq_len`` ids overlap by ``seq_len - stride``; each token is scored once, in the first
+window where it has at least ``seq_len - stride`` tokens of context (or all its history,
 at the start of the stream).  Every token but the first is scored.  A stateful recurrent
 model needs no windows: it reads the stream in ``batch_size`` consecutive pieces and carries
 its state to the end of each.
@@ -16,7 +16,7 @@ Example:
     >>> import keras
     >>> uniform = keras.Sequential([keras.Input((None,), dtype="int32"),
     ...                             keras.layers.Embedding(4, 4, embeddings_initializer="zeros")])
-    >>> round(stream_cross_entropy(uniform, np.arange(20) % 4, context=8), 4)   # ln 4
+    >>> round(stream_cross_entropy(uniform, np.arange(20) % 4, seq_len=8), 4)   # ln 4
     1.3863
 """
 
@@ -28,10 +28,10 @@ import keras
 import numpy as np
 
 from lmbook.checks import check_int
-from lmbook.models import reset_states, stateful_batch_size
+from lmbook.models import logits, reset_states, stateful_batch_size
 
-__all__ = ["StreamLoss", "bits", "block_cross_entropy", "stateful_cross_entropy", "stateful_losses",
-           "stream_cross_entropy", "stream_losses"]
+__all__ = ["StreamLoss", "bits", "block_cross_entropy", "log_softmax", "stateful_cross_entropy",
+           "stateful_losses", "stream_cross_entropy", "stream_losses"]
 
 
 def bits(nats: float) -> float:
@@ -44,38 +44,41 @@ def bits(nats: float) -> float:
     return nats / math.log(2)
 
 
-def _log_probs(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """The model's next-token log-probabilities for ids ``x``, in float64.
+def log_softmax(logits, axis: int = -1) -> np.ndarray:
+    """Log-probabilities from ``logits`` along ``axis``, in float64: ``z - log Σ exp z``,
+    computed stably (the largest logit is subtracted first; ``-inf`` logits stay ``-inf``).
 
-    ``predict_on_batch`` runs the model as a compiled function: a recurrent layer's loop over
-    time steps is then ten times faster than in an eager call.  Under JAX that compiled step is a
-    pure function that does not keep a stateful layer's new state, so a stateful model is called
-    directly there.
+    Every per-token loss in lmbook goes through it.
+
+    Example:
+        >>> np.exp(log_softmax(np.array([1000.0, 1000.0]))).tolist()
+        [0.5, 0.5]
     """
-    x = x.astype("int32")
-    stateful = any(getattr(layer, "stateful", False) for layer in model.layers)
-    if stateful and keras.backend.backend() != "tensorflow":
-        logits = model(x, training=False)
-    else:
-        logits = model.predict_on_batch(x)
-    logits = keras.ops.convert_to_numpy(logits).astype(np.float64)
-    logits -= logits.max(-1, keepdims=True)
-    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    z = np.asarray(logits, dtype=np.float64)
+    top = z.max(axis=axis, keepdims=True)
+    z = z - np.where(np.isfinite(top), top, 0.0)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def _log_probs(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The model's next-token log-probabilities for ids ``x``, in float64, from a compiled call
+    (:func:`lmbook.models.logits`)."""
+    return log_softmax(logits(model, x))
 
 
 def stream_cross_entropy(
-    model: keras.Model, ids: np.ndarray, context: int, stride: int | None = None,
+    model: keras.Model, ids: np.ndarray, seq_len: int, stride: int | None = None,
     batch_size: int = 64,
 ) -> float:
     """Mean negative log-probability (nats) of ``ids[1:]``, each given its preceding ids.
 
     The mean of :func:`stream_losses`; the arguments are the same.
     """
-    return float(stream_losses(model, ids, context, stride, batch_size).mean())
+    return float(stream_losses(model, ids, seq_len, stride, batch_size).mean())
 
 
 def stream_losses(
-    model: keras.Model, ids: np.ndarray, context: int, stride: int | None = None,
+    model: keras.Model, ids: np.ndarray, seq_len: int, stride: int | None = None,
     batch_size: int = 64,
 ) -> np.ndarray:
     """The negative log-probability (nats) of each of ``ids[1:]``, given its preceding ids.
@@ -86,32 +89,32 @@ def stream_losses(
     Args:
         model: maps ids ``(batch, time)`` to logits ``(batch, time, vocab)``.
         ids: the token stream, 1-D.
-        context: the window length fed to the model (at most a GPT's ``seq_len``).
-        stride: how far consecutive windows move (default ``context // 2``).
+        seq_len: the window length fed to the model (at most a GPT's ``seq_len``).
+        stride: how far consecutive windows move (default ``seq_len // 2``).
         batch_size: windows per model call.
     """
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2:
         raise ValueError(f"ids must be a 1-D stream of at least 2 ids, got shape {ids.shape}")
-    context = check_int("context", context, minimum=1)
+    seq_len = check_int("seq_len", seq_len, minimum=1)
     if stride is None:
-        stride = max(1, context // 2)
-    stride = check_int("stride", stride, minimum=1, maximum=context)
+        stride = max(1, seq_len // 2)
+    stride = check_int("stride", stride, minimum=1, maximum=seq_len)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    # Window w covers ids[s : s + context] (s = w * stride) and scores its targets from
-    # position (context - stride) on; the first window scores all of its targets.
+    # Window w covers ids[s : s + seq_len] (s = w * stride) and scores its targets from
+    # position (seq_len - stride) on; the first window scores all of its targets.
     n_targets = len(ids) - 1
-    starts = np.arange(0, max(n_targets - context, 0) + stride, stride)
+    starts = np.arange(0, max(n_targets - seq_len, 0) + stride, stride)
     starts = starts[starts < n_targets]
     losses = np.full(n_targets, np.nan)
     for b in range(0, len(starts), batch_size):
         chunk = starts[b:b + batch_size]
-        length = min(context, n_targets - int(chunk.min()))
+        length = min(seq_len, n_targets - int(chunk.min()))
         x = np.stack([np.pad(ids[s:s + length], (0, max(0, s + length - n_targets)))[:length]
                       for s in chunk])
         logp = _log_probs(model, x)
         for row, s in enumerate(chunk):
-            first = 0 if s == 0 else context - stride
+            first = 0 if s == 0 else seq_len - stride
             last = min(length, n_targets - s)
             targets = ids[s + 1 + first: s + 1 + last]
             losses[s + first: s + last] = -logp[row, np.arange(first, last), targets]
@@ -173,15 +176,15 @@ def stateful_losses(model: keras.Model, ids: np.ndarray, chunk: int = 256) -> np
 
 
 def block_cross_entropy(
-    model: keras.Model, ids: np.ndarray, block: int, blocks: int = 2048, seed: int = 0,
+    model: keras.Model, ids: np.ndarray, seq_len: int, blocks: int = 2048, seed: int = 0,
     batch_size: int = 64,
 ) -> float:
-    """nanoGPT's validation protocol: the mean loss over random blocks of ``block`` targets.
+    """nanoGPT's validation protocol: the mean loss over random blocks of ``seq_len`` targets.
 
-    ``blocks`` windows of ``block + 1`` ids start at random places in ``ids`` (seeded); the
+    ``blocks`` windows of ``seq_len + 1`` ids start at random places in ``ids`` (seeded); the
     model reads each from a cold start (no earlier context, a zero state), and the loss
     is averaged over every position of every block, so a target is scored with anything
-    from 0 to ``block - 1`` characters of context, ``(block - 1) / 2`` on average.
+    from 0 to ``seq_len - 1`` characters of context, ``(seq_len - 1) / 2`` on average.
     nanoGPT's ``estimate_loss`` does this with 200 batches of its training batch size; a
     stream score (:func:`stream_cross_entropy`) gives every target a long context and is
     lower.
@@ -190,23 +193,23 @@ def block_cross_entropy(
         >>> from lmbook.models import recurrent_lm
         >>> m = recurrent_lm(4, "gru", units=2, tie_embeddings=True)
         >>> m.get_layer("embedding").set_weights([np.zeros((4, 2))])   # all logits 0: uniform
-        >>> round(block_cross_entropy(m, np.arange(50) % 4, block=8, blocks=10), 4)   # ln 4
+        >>> round(block_cross_entropy(m, np.arange(50) % 4, seq_len=8, blocks=10), 4)   # ln 4
         1.3863
     """
     ids = np.asarray(ids)
-    block = check_int("block", block, minimum=1)
-    if ids.ndim != 1 or len(ids) < block + 1:
-        raise ValueError(f"ids must be a 1-D stream of at least block + 1 = {block + 1} ids, "
+    seq_len = check_int("seq_len", seq_len, minimum=1)
+    if ids.ndim != 1 or len(ids) < seq_len + 1:
+        raise ValueError(f"ids must be a 1-D stream of at least seq_len + 1 = {seq_len + 1} ids, "
                          f"got shape {ids.shape}")
     blocks = check_int("blocks", blocks, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    starts = np.random.default_rng(seed).integers(0, len(ids) - block, size=blocks)
-    windows = ids[starts[:, None] + np.arange(block + 1)]
+    starts = np.random.default_rng(seed).integers(0, len(ids) - seq_len, size=blocks)
+    windows = ids[starts[:, None] + np.arange(seq_len + 1)]
     total = 0.0
     for b in range(0, blocks, batch_size):
         x, y = windows[b:b + batch_size, :-1], windows[b:b + batch_size, 1:]
         total -= np.take_along_axis(_log_probs(model, x), y[..., None], axis=-1).sum()
-    return float(total / (blocks * block))
+    return float(total / (blocks * seq_len))
 
 
 class StreamLoss(keras.callbacks.Callback):
@@ -217,23 +220,23 @@ class StreamLoss(keras.callbacks.Callback):
 
     Args:
         ids: the held-out token stream.
-        context: the window length, as for :func:`stream_cross_entropy`.
+        seq_len: the window length, as for :func:`stream_cross_entropy`.
         name: the log key.
 
     Example:
-        >>> track = StreamLoss(np.arange(50) % 5, context=8)
+        >>> track = StreamLoss(np.arange(50) % 5, seq_len=8)
         >>> track.values
         []
     """
 
-    def __init__(self, ids: np.ndarray, context: int, name: str = "val_stream_loss"):
+    def __init__(self, ids: np.ndarray, seq_len: int, name: str = "val_stream_loss"):
         super().__init__()
-        self.ids, self.context, self.name = np.asarray(ids), check_int("context", context, minimum=1), name
+        self.ids, self.seq_len, self.name = np.asarray(ids), check_int("seq_len", seq_len, minimum=1), name
         self.values: list[float] = []
 
     def on_epoch_end(self, epoch, logs=None):
         """Score the stream and record the value."""
-        value = stream_cross_entropy(self.model, self.ids, self.context)
+        value = stream_cross_entropy(self.model, self.ids, self.seq_len)
         self.values.append(value)
         if logs is not None:
             logs[self.name] = value
