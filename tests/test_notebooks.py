@@ -53,3 +53,22 @@ def test_notebook_conventions(nb):
         assert heading in text, f"missing {heading!r}"
     assert "{footcite}" in text and "```{footbibliography}" in text
     assert "NBVAL_CHECK_OUTPUT" in text, "mark the deterministic cells for nbval"
+
+
+@pytest.mark.parametrize("stem, kinds", [("03_rnn_lstm", ("lstm", "gru")), ("04_transformers", ("gpt",))])
+def test_chapters_3_and_4_take_every_model_setting_from_a_recipe(stem, kinds):
+    """Their Settings hold notebook knobs only (no recipe field), and their models come from recipes."""
+    import dataclasses
+    import re
+
+    from lmbook import recipes
+
+    fields = {f.name for cls in (recipes.RecurrentRecipe, recipes.GPTRecipe) for f in dataclasses.fields(cls)}
+    code = "\n".join(c.source for c in code_cells(nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", 4)))
+    settings = code[code.index("S = Settings("):]
+    knobs = re.findall(r"^\s+(\w+)=\(", settings[:settings.index("\n)")], flags=re.M)
+    shapes = fields - {"steps"}                           # a step budget is the notebook's own knob
+    assert knobs and not [k for k in knobs if k in shapes or k.split("_", 1)[-1] in shapes]
+    for kind in kinds:
+        assert re.search(rf'recipe\("{kind}", "\w+", S\.mode\)', code), f"no recipe for {kind}"
+    assert ".compiled(" in code and "S.seq_len" not in code and "S.batch_size" not in code
