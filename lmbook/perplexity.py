@@ -60,10 +60,19 @@ def log_softmax(logits, axis: int = -1) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
-def _log_probs(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """The model's next-token log-probabilities for ids ``x``, in float64, from a compiled call
-    (:func:`lmbook.models.logits`)."""
-    return log_softmax(logits(model, x))
+def _target_losses(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``-log p(y | x)`` at every position ``(B, T)``, in float64, from a compiled call
+    (:func:`lmbook.models.logits`).
+
+    The same log-softmax as :func:`log_softmax`, taken at the targets only: the logits stay in
+    float32 (the log-sum-exp accumulates in float64), so a 4,621-way softmax over a batch of
+    windows never becomes a float64 array of every log-probability.
+    """
+    z = logits(model, x)
+    z = z.astype(np.float32, copy=False)
+    top = z.max(axis=-1, keepdims=True)
+    log_total = np.log(np.exp(z - top).sum(axis=-1, dtype=np.float64)) + top[..., 0]
+    return log_total - np.take_along_axis(z, y[..., None].astype(np.int64), axis=-1)[..., 0]
 
 
 def stream_cross_entropy(
@@ -110,14 +119,13 @@ def stream_losses(
     for b in range(0, len(starts), batch_size):
         chunk = starts[b:b + batch_size]
         length = min(seq_len, n_targets - int(chunk.min()))
-        x = np.stack([np.pad(ids[s:s + length], (0, max(0, s + length - n_targets)))[:length]
-                      for s in chunk])
-        logp = _log_probs(model, x)
+        padded = np.pad(ids, (0, length + 1))                    # windows past the end read padding
+        x = np.stack([padded[s:s + length] for s in chunk])
+        per_position = _target_losses(model, x, np.stack([padded[s + 1:s + 1 + length] for s in chunk]))
         for row, s in enumerate(chunk):
             first = 0 if s == 0 else seq_len - stride
             last = min(length, n_targets - s)
-            targets = ids[s + 1 + first: s + 1 + last]
-            losses[s + first: s + last] = -logp[row, np.arange(first, last), targets]
+            losses[s + first: s + last] = per_position[row, first:last]
     assert not np.isnan(losses).any(), "a target was not scored"
     return losses
 
@@ -169,8 +177,7 @@ def stateful_losses(model: keras.Model, ids: np.ndarray, chunk: int = 256) -> np
     reset_states(model)
     losses = np.empty((batch_size, length))
     for k in range(0, length, chunk):
-        logp = _log_probs(model, x[:, k:k + chunk])
-        losses[:, k:k + chunk] = -np.take_along_axis(logp, y[:, k:k + chunk, None], axis=-1)[..., 0]
+        losses[:, k:k + chunk] = _target_losses(model, x[:, k:k + chunk], y[:, k:k + chunk])
     reset_states(model)
     return losses[scored]                         # row-major: piece after piece, in stream order
 
@@ -208,7 +215,7 @@ def block_cross_entropy(
     total = 0.0
     for b in range(0, blocks, batch_size):
         x, y = windows[b:b + batch_size, :-1], windows[b:b + batch_size, 1:]
-        total -= np.take_along_axis(_log_probs(model, x), y[..., None], axis=-1).sum()
+        total += _target_losses(model, x, y).sum()
     return float(total / (blocks * seq_len))
 
 
