@@ -75,7 +75,7 @@ def main(argv=None) -> dict:
     model = spec.compiled(len(vocab), jit_compile=True)
     _, train_s = fit_windows(model, vocab.encode(train), spec.steps, spec.batch_size, spec.seq_len,
                              seed=spec.seed, verbose=2)
-    stream = stream_cross_entropy(model, vocab.encode(validation), context=spec.seq_len)
+    stream = stream_cross_entropy(model, vocab.encode(validation), seq_len=spec.seq_len)
     blocks = 16 if args.smoke else 1024
     nanogpt = block_cross_entropy(model, vocab.encode(nanogpt_text), spec.seq_len, blocks=blocks)
 
