@@ -6,11 +6,13 @@ STAMP  := $(VENV)/.installed-stamp
 # Quick mode unless the caller asks otherwise (`LMBOOK_MODE=full make execute`).
 export LMBOOK_MODE ?= quick
 
-.PHONY: help install test test-jax book execute lint clean
+.PHONY: help install test test-fast test-jax book test-book execute lint clean
 
 help:
 	@echo "make book     build the HTML book into _build/html"
-	@echo "make test     unit tests, every notebook (quick mode), the JAX run and the strict book build"
+	@echo "make test     unit tests, every notebook (quick mode), the JAX run, the strict book build, test-book"
+	@echo "make test-book the built book: search index, and every chapter in headless Chromium, offline"
+	@echo "make test-fast the day-to-day tier (under 10 minutes): unit tests and doctests, no slow test, no notebook"
 	@echo "make test-jax the tests of the backend-agnostic modules again, on JAX without TensorFlow"
 	@echo "make execute  re-run notebooks/*.ipynb top to bottom and store their outputs"
 	@echo "make lint     ruff"
@@ -24,9 +26,15 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 test: install
-	$(PY) -m pytest --doctest-modules --nbval-lax --nbval-cell-timeout=600 tests lmbook notebooks
+	$(PY) -m pytest -m "not book" --doctest-modules --nbval-lax --nbval-cell-timeout=600 tests lmbook notebooks
 	$(MAKE) --no-print-directory test-jax
 	$(MAKE) --no-print-directory book
+	$(MAKE) --no-print-directory test-book
+
+# Day to day: what `make test` runs minus the tests marked slow (over 10 s each), the notebooks and
+# the book.  CI runs `make test`.
+test-fast: install
+	$(PY) -m pytest -m "not slow and not notebooks and not book" --doctest-modules tests lmbook
 
 # The backend-agnostic modules' tests and doctests, a second time: KERAS_BACKEND=jax in a process
 # where `import tensorflow` fails (tests/jax_backend.py), as on a GPU machine without TensorFlow.
@@ -40,9 +48,16 @@ test-jax: install
 	$(PY) benchmarks/gpu_suite.py --smoke
 
 book: install
+	$(PY) tools/fetch_mathjax.py
 	rm -rf _build/html
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	PYTHONWARNINGS="ignore:pkg_resources is deprecated:UserWarning" \
+		$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# The tests marked `book` read _build/html (make book first): the search index, and every chapter
+# page in headless Chromium (Debian's chromium and chromium-driver), offline.
+test-book: install
+	$(PY) -m pytest -m book tests/test_book.py tests/test_browser.py
 
 execute: install
 	$(PY) tools/execute.py $(NOTEBOOKS)

@@ -7,7 +7,8 @@ stored output says what machine made it.
 
 Example:
     >>> info = setup_notebook(seed=0)                    # doctest: +SKIP
-    lmbook 0.1.0 | keras 3.15.1 (tensorflow) | device cpu (AMD EPYC 7B13, 2 threads) | mode quick | seed 0
+    lmbook 0.1.0 | keras 3.15.1 (tensorflow) | mode quick | seed 0
+    device cpu (AMD EPYC 7B13, 2 threads)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["setup_notebook"]
 def setup_notebook(seed: int = 0) -> dict:
     """Seed every generator, quieten TensorFlow, print the environment, and return it.
 
-    The printed line names the device: the GPU or TPU, or the CPU's model and thread count,
+    The printed lines name the device: the GPU or TPU, or the CPU's model and thread count,
     so that the timings a chapter prints can be read against the machine that made them.
 
     Args:
@@ -35,7 +36,8 @@ def setup_notebook(seed: int = 0) -> dict:
 
     Example:
         >>> setup_notebook(1)["mode"]                    # doctest: +SKIP
-        lmbook 0.1.0 | keras 3.15.1 (tensorflow) | device cpu (AMD EPYC 7B13, 2 threads) | mode quick | seed 1
+        lmbook 0.1.0 | keras 3.15.1 (tensorflow) | mode quick | seed 1
+        device cpu (AMD EPYC 7B13, 2 threads)
         'quick'
     """
     seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
@@ -46,8 +48,6 @@ def setup_notebook(seed: int = 0) -> dict:
     keras.utils.set_random_seed(seed)
     info = environment_info()
     v = info["versions"]
-    print(
-        f"lmbook {v.get('lmbook', '?')} | keras {v['keras']} ({info['backend']}) | "
-        f"device {info['device']} ({info['device_name']}) | mode {info['mode']} | seed {seed}"
-    )
+    print(f"lmbook {v.get('lmbook', '?')} | keras {v['keras']} ({info['backend']}) | mode {info['mode']} | "
+          f"seed {seed}\ndevice {info['device']} ({info['device_name']})")
     return info | {"seed": seed}

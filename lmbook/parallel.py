@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,8 +240,9 @@ def training_speed(spec, vocab_size: int, policy: str = "float32", jit_compile: 
 
 
 def gpu_suite_summary(folder: Path | str | None = None) -> str:
-    """One line per ``benchmarks/gpu_suite.py`` result in ``folder`` (by default the result
-    files' folder, :func:`lmbook.results.folder`), or a line saying there is none.
+    """A paragraph per ``benchmarks/gpu_suite.py`` result in ``folder`` (by default the result
+    files' folder, :func:`lmbook.results.folder`), or one saying there is none; lines of at most
+    76 characters, an output box's.
 
     Chapters 3, 4 and 6 print it, so that the GPU figures appear where they exist and are
     never quoted from memory.
@@ -260,8 +262,9 @@ def gpu_suite_summary(folder: Path | str | None = None) -> str:
             f"best speed {max(run['tokens_per_s'].values()):,.0f} tokens/s, "
             f"MFU {'n/a' if run['mfu'] is None else format(run['mfu'], '.1%')}, "
             f"bf16 {run['bf16_speedup']:.2f}x, XLA {run['xla_speedup']:.2f}x")
-    return "\n".join(lines) or ("GPU figures: not yet measured (run `KERAS_BACKEND=jax python "
+    text = "\n".join(lines) or ("GPU figures: not yet measured (run `KERAS_BACKEND=jax python "
                                  "benchmarks/gpu_suite.py` on a GPU machine; its JSON appears here)")
+    return "\n".join(textwrap.fill(line, 76) for line in text.split("\n"))
 
 
 # --- Devices and distributions ------------------------------------------------------------------

@@ -25,7 +25,7 @@ from matplotlib import font_manager
 
 from lmbook import data
 
-__all__ = ["CJK_FAMILIES", "cjk_font", "register_new_system_fonts", "use_style"]
+__all__ = ["CJK_FAMILIES", "COLUMN_WIDTH", "cjk_font", "register_new_system_fonts", "use_style"]
 
 _log = logging.getLogger(__name__)
 
@@ -43,8 +43,13 @@ CJK_FAMILIES = (
     "Arial Unicode MS",
 )
 
+#: The widest figure, in inches at the figures' 100 dpi: the HTML book's output column at a
+#: 1280-pixel window (960 px; ``book/_static/lmbook.css``).  A figure no wider is shown at its
+#: own size, so its 10-point labels stay readable.
+COLUMN_WIDTH = 9.6
+
 STYLE = {
-    "figure.figsize": (7.0, 4.0),
+    "figure.figsize": (6.8, 3.8),
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "axes.grid": True,
@@ -129,6 +134,10 @@ def cjk_font(allow_download: bool = True) -> str:
 def use_style(allow_download: bool = True) -> str:
     """Apply the book's matplotlib style with a CJK-capable font; return the font's name.
 
+    Figures default to 6.8 × 3.8 inches, narrower than the book's column (:data:`COLUMN_WIDTH`);
+    in a notebook's kernel, inline figures become retina PNGs (twice the pixels, shown at the
+    same size).
+
     Args:
         allow_download: passed to :func:`cjk_font`.
 
@@ -140,4 +149,18 @@ def use_style(allow_download: bool = True) -> str:
     mpl.rcParams.update(STYLE)
     # Latin text in DejaVu Sans; glyphs it lacks fall back to the CJK font.
     mpl.rcParams["font.family"] = ["DejaVu Sans", family]
+    _inline_retina()
     return family
+
+
+def _inline_retina() -> None:
+    """In a notebook, show figures as PNGs of twice their pixel size, displayed at their own size:
+    sharp on high-density screens and when the page is zoomed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # matplotlib without IPython: a script
+        return
+    if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import sys
+import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,25 +310,30 @@ def validation_row(name: str) -> dict:
 
 
 def table() -> str:
-    """The presets and their figures, one line each (``python -m lmbook.presets list``).
+    """The presets and their figures, one line each, then the machines that trained them
+    (``python -m lmbook.presets list``); lines of at most 76 characters, an HTML output box's.
 
     Example:
         >>> print(table())                                  # doctest: +SKIP
     """
-    rows = [f"{'preset':<20} {'params':>9} {'tokens':>11} {'hours':>6}  {'val loss':>10} "
-            f"{'val nanoGPT':>11} {'test loss':>11}  device   (an encoder's loss is its masked-token loss)"]
+    rows = [f"{'preset':<19}{'params':>7}{'tokens':>8}{'hours':>6}{'val':>8}{'nanoGPT':>9}{'test':>8}"]
+    devices: dict[str, list[str]] = {}
     for name in sorted(PRESETS):
         try:
             info = card(name)
         except PresetFileError:
-            rows.append(f"{name:<20} (not built: python -m lmbook.presets build {name})")
+            rows.append(f"{name:<19} not built: python -m lmbook.presets build NAME")
             continue
         val, test = info["loss"]["validation"], info["loss"]["test"]
         key = "masked" if "masked" in val else "stream"
-        nanogpt = f"{val['nanogpt']:>11.4f}" if "nanogpt" in val else f"{'-':>11}"
-        rows.append(f"{name:<20} {info['parameters']:>9,} {info['tokens']:>11,} "
-                    f"{info['wall_time_s'] / 3600:>6.2f}  {val[key]:>10.4f} {nanogpt} {test[key]:>11.4f}  "
-                    f"{info['device']['device_name']}")
+        nanogpt = f"{val['nanogpt']:>9.4f}" if "nanogpt" in val else f"{'-':>9}"
+        rows.append(f"{name:<19}{info['parameters'] / 1e6:>6.2f}M{info['tokens'] / 1e6:>7.1f}M"
+                    f"{info['wall_time_s'] / 3600:>6.2f}{val[key]:>8.4f}{nanogpt}{test[key]:>8.4f}")
+        devices.setdefault(info["device"]["device_name"], []).append(name)
+    rows.append("losses in nats/char; an encoder's is its masked-token loss; nanoGPT: its\n"
+                "random-block protocol on the validation split")
+    rows += [textwrap.fill(f"trained on {device}: {', '.join(names)}", 76, subsequent_indent="  ")
+             for device, names in devices.items()]
     return "\n".join(rows)
 
 

@@ -18,6 +18,13 @@ TINY_ENCODER = replace(recipe("bert", "peoples_daily", "preset"), d_model=16, nu
                        batch_size=4, seq_len=32, steps=20, max_predictions=6, dropout=0.0)
 
 
+def pytest_collection_modifyitems(items):
+    """Mark every notebook cell that nbval collects ``notebooks`` (``make test-fast`` leaves them out)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+
+
 @pytest.fixture
 def data_home(tmp_path, monkeypatch):
     """An empty LMBOOK_DATA_DIR for this test."""

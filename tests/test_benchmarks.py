@@ -106,3 +106,35 @@ def test_the_presets_benchmark_names_its_bars_and_refuses_unknown_names(capsys):
     with pytest.raises(SystemExit):
         presets_benchmark.main(["nope"])
     assert "unknown preset nope; known: peoples-daily-gpt" in capsys.readouterr().err
+
+
+def test_cell_times_reads_the_stored_timings_and_flags_slow_chapters(tmp_path, capsys):
+    import json
+
+    import cell_times
+
+    def cell(source, start, end):
+        stamps = {"iopub.execute_input": f"2026-01-01T00:00:{start}Z",
+                  "shell.execute_reply": f"2026-01-01T00:{end}Z"}
+        return {"cell_type": "code", "source": source, "metadata": {"execution": stamps}}
+
+    title = {"cell_type": "markdown", "source": "# t", "metadata": {}}
+    nb = {"cells": [cell("x = 1\n", "00", "00:01.5"), title, cell("\ntrain()\n", "02", "03:32")],
+          "metadata": {"lmbook": {"run_seconds": 215.0}}}
+    path = tmp_path / "09_demo.ipynb"
+    path.write_text(json.dumps(nb))
+    run, cells = cell_times.chapter_times(path)
+    assert run == 215.0 and cells == [(0, 1.5, "x = 1"), (2, 210.0, "train()")]
+    assert cell_times.main([str(path)]) == {"09_demo": 215.0}
+    out = capsys.readouterr().out
+    assert "| 09_demo | 215 | NO | 212 | 210 (cell 2) |" in out and "over the 15-minute bar" not in out
+    assert cell_times.cell_seconds({"metadata": {}}) is None
+
+
+def test_backends_reads_the_clock_and_the_peak_from_proc_cpuinfo():
+    import os
+
+    import backends
+
+    cores, ghz, peak = backends.cpu_peak()
+    assert cores == os.cpu_count() and 0.5 < ghz < 6 and peak == pytest.approx(cores * ghz * 1e9 * 32)

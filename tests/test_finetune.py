@@ -37,6 +37,7 @@ def encoder_weights(model):
 
 
 @pytest.mark.parametrize("method", finetune.METHODS)
+@pytest.mark.slow
 def test_every_method_trains_a_classifier_that_predicts_saves_and_reloads(method, tiny_encoder, reviews,
                                                                           tmp_path):
     texts, labels = reviews
@@ -51,6 +52,7 @@ def test_every_method_trains_a_classifier_that_predicts_saves_and_reloads(method
     assert [p.name for p in tmp_path.iterdir()] == ["clf.npz"]           # no temporary file left
 
 
+@pytest.mark.slow
 def test_each_method_trains_what_it_should(tiny_encoder, reviews):
     texts, labels = reviews
     preset = presets.load(tiny_encoder)
@@ -79,6 +81,7 @@ def test_each_method_trains_what_it_should(tiny_encoder, reviews):
         assert any(np.abs(keras.ops.convert_to_numpy(w)).max() > 0 for w in lora_b)
 
 
+@pytest.mark.slow
 def test_gradual_unfreezing_trains_the_head_first_then_one_more_layer_per_stage(tiny_encoder, reviews):
     texts, labels = reviews
     preset = presets.load(tiny_encoder)
@@ -103,6 +106,7 @@ def test_gradual_unfreezing_trains_the_head_first_then_one_more_layer_per_stage(
     assert trained == finetune._parameters(model.weights)
 
 
+@pytest.mark.slow
 def test_ulmfit_s_recipe_trains_every_weight_at_the_end(tiny_encoder, reviews):
     texts, labels = reviews
     recipe = replace(FINETUNE["quick"], **ULMFIT)
@@ -131,6 +135,7 @@ def test_adaptation_moves_the_encoder_and_leaves_the_preset_alone(tiny_encoder, 
         finetune.adapt(preset, ["太短"])
 
 
+@pytest.mark.slow
 def test_a_ner_tagger_tags_every_character_of_long_texts(tiny_encoder, tmp_path):
     texts, tags = peoples_daily_entities("validation")
     tagger = finetune.train_tagger(texts[:40], tags[:40], preset=tiny_encoder, method="full")

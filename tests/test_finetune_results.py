@@ -42,6 +42,7 @@ def test_each_accuracy_follows_from_its_predictions(results):
     assert checked >= len(results["header"]["sizes"]) * 2  # the curve's two methods, at least
 
 
+@pytest.mark.slow
 def test_a_point_of_the_scarcity_curve_recomputes_live(results):
     train_x, train_y = data.load_chinese_reviews("train")
     test_x, test_y = data.load_chinese_reviews("test")

@@ -36,6 +36,23 @@ def test_outputs_are_not_stale(nb):
         assert key in meta
 
 
+def test_figures_are_retina_and_fit_the_column(nb):
+    """Every inline PNG has twice the pixels it is shown at (lmbook.plot.use_style), and is shown
+    no wider than the HTML book's column."""
+    from lmbook.plot import COLUMN_WIDTH
+
+    pngs = [o for c in code_cells(nb) for o in c.outputs if "image/png" in o.get("data", {})]
+    for out in pngs:
+        shown = out.get("metadata", {}).get("image/png", {})
+        assert "width" in shown, "a PNG stored without its display size: not a retina figure"
+        assert shown["width"] <= COLUMN_WIDTH * 100 + 1, f"a figure {shown['width']} px wide"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_notebook_stays_under_2_mb(path):
+    assert path.stat().st_size <= 2 * 2**20, f"{path.name}: {path.stat().st_size / 2**20:.1f} MB"
+
+
 def test_outputs_come_from_one_in_order_run(nb):
     counts = [c.execution_count for c in code_cells(nb)]
     assert counts == list(range(1, len(counts) + 1))
@@ -45,14 +62,21 @@ def test_outputs_come_from_one_in_order_run(nb):
 
 def test_notebook_conventions(nb):
     text = "\n".join(c.source for c in nb.cells)
-    first = nb.cells[0].source
-    assert "colab.research.google.com" in first, "Colab badge missing from the first cell"
+    assert nb.cells[0].source.startswith("# "), "the first cell is the chapter's title"
+    badge = nb.cells[1]
+    assert "colab.research.google.com" in badge.source, "the Colab badge is the second cell"
+    # Colab and GitHub readers see it; the HTML book, which must load nothing from outside,
+    # drops it (its launch button opens Colab)
+    assert badge.metadata.get("tags") == ["remove-cell"], "tag the badge cell remove-cell"
     assert "[ -e /content ]" in code_cells(nb)[0].source, "first code cell must be the Colab set-up"
     assert "setup_notebook" in code_cells(nb)[1].source
     for heading in ("Learning objectives", "## Exercises", "## Summary", "## References"):
         assert heading in text, f"missing {heading!r}"
     assert "{footcite}" in text and "```{footbibliography}" in text
-    assert "NBVAL_CHECK_OUTPUT" in text, "mark the deterministic cells for nbval"
+    checked = [c for c in code_cells(nb) if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert checked, "tag the deterministic cells nbval-check-output"
+    assert "NBVAL_" not in "\n".join(c.source for c in code_cells(nb)), \
+        "nbval markers are cell tags, not comments the reader sees"
 
 
 @pytest.mark.parametrize("stem, kinds", [("03_rnn_lstm", ("lstm", "gru")), ("04_transformers", ("gpt",))])

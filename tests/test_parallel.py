@@ -170,6 +170,7 @@ def test_keras_distribution_on_tensorflow_says_to_use_jax():
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="the workers choose JAX themselves: run once")
+@pytest.mark.slow
 def test_two_processes_train_as_one():
     (one,) = parallel.launch(processes=1)
     for losses in parallel.launch(processes=2):

@@ -161,3 +161,23 @@ def test_a_font_installed_after_matplotlib_cached_its_list_is_found(tmp_path):
     out = subprocess.run([sys.executable, "-c", check], env=env, check=True,
                          capture_output=True, text=True).stdout.split("\n")
     assert out[:2] == [family, str(fonts / "LmbookStaleCacheTest.ttf")]
+
+
+def test_use_style_makes_a_kernels_inline_figures_retina(monkeypatch):
+    import IPython
+    import matplotlib_inline.backend_inline as inline
+
+    formats = []
+    monkeypatch.setattr(inline, "set_matplotlib_formats", lambda *f: formats.extend(f))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)        # a script: nothing changes
+    plot.use_style()
+    assert formats == []
+
+    class Kernel:
+        config = {"IPKernelApp": {}}
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel())
+    with matplotlib.rc_context():
+        plot.use_style()
+        assert matplotlib.rcParams["figure.figsize"][0] <= plot.COLUMN_WIDTH
+    assert formats == ["retina"]

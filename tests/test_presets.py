@@ -114,6 +114,7 @@ def tiny_here(tiny, monkeypatch):
     return folder, info
 
 
+@pytest.mark.slow
 def test_a_resumed_build_counts_each_step_once(tiny):
     folder, info = tiny
     assert [(s["from_step"], s["to_step"]) for s in info["segments"]] == [(0, 10), (10, 20)]
@@ -153,6 +154,7 @@ def test_the_table_lists_built_and_unbuilt_presets(tiny_here):
     assert any(line.startswith("tiny ") and hours in line.split() for line in lines)
     assert sum("not built" in line for line in lines) == sum(
         not (tiny_here[0] / f"{n}.json").exists() for n in presets.PRESETS)
+    assert max(map(len, lines)) <= 76, "wider than an output box of the HTML book"
 
 
 def test_an_unknown_name_lists_the_known_ones():
@@ -239,6 +241,7 @@ def test_the_weights_file_holds_the_vocabulary_and_one_array_per_weight(tiny_her
 # --- A tiny encoder preset (conftest.py) ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_encoder_preset_scores_masked_tokens_as_its_card_says(tiny_encoder):
     preset = presets.load("tiny-bert")
     text = data.character_stream("peoples_daily", "validation")

@@ -176,6 +176,7 @@ def test_segmenter_errors(segmenter, tmp_path):
         load_segmenter(tmp_path / "missing")
 
 
+@pytest.mark.slow
 def test_a_recipe_and_its_seed_are_honoured():
     """recipe= trains with that recipe, and seed=None takes the recipe's seed."""
     import dataclasses

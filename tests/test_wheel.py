@@ -104,6 +104,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_an_installed_wheel_loads_presets_results_and_every_chapters_imports(wheel, preset_server,
                                                                              tmp_path):
     if not any((ROOT / "lmbook" / "pretrained").glob("*.npz")):

@@ -186,6 +186,7 @@ def test_ci_runs_ci_run_on_pushes_and_pull_requests(ci):
     assert job["runs-on"] == "ubuntu-latest" and job["timeout-minutes"] == 90
     assert job["steps"][-1].get("run") == "bash .ci/run"
     assert _steps(job, "fonts-noto-cjk")                          # so .ci/run needs no root for apt
+    assert _steps(job, "LMBOOK_CHROMIUM=") and _steps(job, "LMBOOK_CHROMEDRIVER=")   # nor for Chromium
 
 
 def test_ci_puts_the_registrys_corpus_where_ci_run_reads_it(ci):

@@ -23,9 +23,25 @@ Example:
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Iterable
 
 __all__ = ["Exercise", "Incorrect", "expect_equal", "expect_function", "expect_number", "score"]
+
+#: Characters per printed line: an output box of the HTML book holds about 76.
+WIDTH = 76
+
+
+def _fill(text: str) -> str:
+    """``text`` wrapped at :data:`WIDTH`, each of its lines on its own, continuations indented.
+
+    Example:
+        >>> print(_fill("q9: " + "word " * 20))
+        q9: word word word word word word word word word word word word word word
+            word word word word word word
+    """
+    return "\n".join(textwrap.fill(line, WIDTH, subsequent_indent="    ") if line.strip() else line
+                     for line in text.split("\n"))
 
 
 class Incorrect(Exception):
@@ -50,29 +66,29 @@ class Exercise:
         self.correct = False
 
     def __repr__(self) -> str:
-        return f"{self.name}: {self.prompt}"
+        return _fill(f"{self.name}: {self.prompt}")
 
     def check(self, answer=None) -> None:
         """Print a verdict on ``answer`` and record it in ``self.correct``."""
         self.correct = False
         if answer is None or answer is Ellipsis:
-            print(f"⬜ {self.name}: not answered yet — set your answer and run this cell again.")
+            print(_fill(f"⬜ {self.name}: not answered yet — set your answer and run this cell again."))
             return
         try:
             self.checker(answer)
         except Incorrect as wrong:
-            print(f"❌ {self.name}: {wrong}")
+            print(_fill(f"❌ {self.name}: {wrong}"))
             return
         self.correct = True
         print(f"✅ {self.name}: correct!")
 
     def hint(self) -> None:
         """Print the hint."""
-        print(f"💡 {self.name}: {self._hint}")
+        print(_fill(f"💡 {self.name}: {self._hint}"))
 
     def solution(self) -> None:
         """Print the solution."""
-        print(f"📖 {self.name}: {self._solution}")
+        print(_fill(f"📖 {self.name}: {self._solution}"))
 
 
 def _as_float(answer) -> float:
