@@ -1,4 +1,5 @@
-"""Notebook set-up: seeds, quiet logs, and a record of the environment and the machine.
+"""Notebook set-up: seeds, quiet logs, a record of the environment and the machine, and
+printed lines short enough for the book's output boxes.
 
 Taught in chapter 1 (``notebooks/01_language_models.ipynb``); every chapter's first code
 cell calls :func:`setup_notebook`, and ``tools/execute.py`` stores
@@ -15,11 +16,29 @@ from __future__ import annotations
 
 import logging
 import os
+import textwrap
 
 from lmbook.checks import check_int
 from lmbook.provenance import environment_info
 
-__all__ = ["setup_notebook"]
+__all__ = ["WIDTH", "fill", "setup_notebook"]
+
+#: Characters per printed line in lmbook's own output (exercises, preset tables, GPU summaries):
+#: they fit an HTML output box of the book down to a 1,024-pixel window (about 90) and Colab's.
+WIDTH = 76
+
+
+def fill(text: str, indent: str = "") -> str:
+    """``text`` wrapped at :data:`WIDTH`, each of its lines on its own, continuations indented
+    by ``indent``.
+
+    Example:
+        >>> print(fill("q9: " + "word " * 20, indent="    "))
+        q9: word word word word word word word word word word word word word word
+            word word word word word word
+    """
+    return "\n".join(textwrap.fill(line, WIDTH, subsequent_indent=indent) if line.strip() else line
+                     for line in text.split("\n"))
 
 def setup_notebook(seed: int = 0) -> dict:
     """Seed every generator, quieten TensorFlow, print the environment, and return it.

@@ -29,13 +29,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from lmbook import results
 from lmbook.checks import check_int, check_rate
+from lmbook.notebook import fill
 
 __all__ = ["PEAK_FLOPS", "RECOMPUTE", "STRATEGIES", "Peak", "data_parallel",
            "flops_per_token", "gpt_layout", "gpu_suite_summary", "launch", "mfu", "model_parallel",
@@ -242,7 +242,7 @@ def training_speed(spec, vocab_size: int, policy: str = "float32", jit_compile: 
 def gpu_suite_summary(folder: Path | str | None = None) -> str:
     """A paragraph per ``benchmarks/gpu_suite.py`` result in ``folder`` (by default the result
     files' folder, :func:`lmbook.results.folder`), or one saying there is none; lines of at most
-    76 characters, an output box's.
+    :data:`lmbook.notebook.WIDTH` characters.
 
     Chapters 3, 4 and 6 print it, so that the GPU figures appear where they exist and are
     never quoted from memory.
@@ -264,7 +264,7 @@ def gpu_suite_summary(folder: Path | str | None = None) -> str:
             f"bf16 {run['bf16_speedup']:.2f}x, XLA {run['xla_speedup']:.2f}x")
     text = "\n".join(lines) or ("GPU figures: not yet measured (run `KERAS_BACKEND=jax python "
                                  "benchmarks/gpu_suite.py` on a GPU machine; its JSON appears here)")
-    return "\n".join(textwrap.fill(line, 76) for line in text.split("\n"))
+    return fill(text)
 
 
 # --- Devices and distributions ------------------------------------------------------------------

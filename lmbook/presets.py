@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import sys
-import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ import keras
 import numpy as np
 
 from lmbook import __version__, data, results
+from lmbook.notebook import fill
 from lmbook.recipes import LanguageModelRecipe, recipe
 
 __all__ = ["PRESETS", "VALIDATION_FILE", "Preset", "PresetFileError", "against_ngram", "card", "load",
@@ -311,7 +311,7 @@ def validation_row(name: str) -> dict:
 
 def table() -> str:
     """The presets and their figures, one line each, then the machines that trained them
-    (``python -m lmbook.presets list``); lines of at most 76 characters, an HTML output box's.
+    (``python -m lmbook.presets list``); lines of at most :data:`lmbook.notebook.WIDTH` characters.
 
     Example:
         >>> print(table())                                  # doctest: +SKIP
@@ -332,7 +332,7 @@ def table() -> str:
         devices.setdefault(info["device"]["device_name"], []).append(name)
     rows.append("losses in nats/char; an encoder's is its masked-token loss; nanoGPT: its\n"
                 "random-block protocol on the validation split")
-    rows += [textwrap.fill(f"trained on {device}: {', '.join(names)}", 76, subsequent_indent="  ")
+    rows += [fill(f"trained on {device}: {', '.join(names)}", indent="  ")
              for device, names in devices.items()]
     return "\n".join(rows)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from lmbook import data, preset_training, presets, results
+from lmbook.notebook import WIDTH
 from lmbook.recipes import GPTRecipe
 
 TINY = GPTRecipe(corpus="tiny_shakespeare", d_model=16, num_heads=2, layers=1, dropout=0.0,
@@ -154,7 +155,7 @@ def test_the_table_lists_built_and_unbuilt_presets(tiny_here):
     assert any(line.startswith("tiny ") and hours in line.split() for line in lines)
     assert sum("not built" in line for line in lines) == sum(
         not (tiny_here[0] / f"{n}.json").exists() for n in presets.PRESETS)
-    assert max(map(len, lines)) <= 76, "wider than an output box of the HTML book"
+    assert max(map(len, lines)) <= WIDTH, "wider than lmbook.notebook.WIDTH"
 
 
 def test_an_unknown_name_lists_the_known_ones():

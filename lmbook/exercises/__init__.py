@@ -23,25 +23,16 @@ Example:
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Callable, Iterable
+
+from lmbook.notebook import fill
 
 __all__ = ["Exercise", "Incorrect", "expect_equal", "expect_function", "expect_number", "score"]
 
-#: Characters per printed line: an output box of the HTML book holds about 76.
-WIDTH = 76
-
 
 def _fill(text: str) -> str:
-    """``text`` wrapped at :data:`WIDTH`, each of its lines on its own, continuations indented.
-
-    Example:
-        >>> print(_fill("q9: " + "word " * 20))
-        q9: word word word word word word word word word word word word word word
-            word word word word word word
-    """
-    return "\n".join(textwrap.fill(line, WIDTH, subsequent_indent="    ") if line.strip() else line
-                     for line in text.split("\n"))
+    """``text`` as :func:`lmbook.notebook.fill` prints it, continuations indented by four spaces."""
+    return fill(text, indent="    ")
 
 
 class Incorrect(Exception):
