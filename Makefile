@@ -13,7 +13,7 @@ help:
 	@echo "make test     unit tests, every notebook (quick mode), the JAX run, the strict book build, test-book"
 	@echo "make test-book the built book: search index, and every chapter in headless Chromium, offline"
 	@echo "make test-fast the day-to-day tier (under 10 minutes): unit tests and doctests, no slow test, no notebook"
-	@echo "make test-jax the tests of the backend-agnostic modules again, on JAX without TensorFlow"
+	@echo "make test-jax the fast tests of the backend-agnostic modules again, on JAX without TensorFlow"
 	@echo "make execute  re-run notebooks/*.ipynb top to bottom and store their outputs"
 	@echo "make lint     ruff"
 
@@ -38,12 +38,14 @@ test-fast: install
 
 # The backend-agnostic modules' tests and doctests, a second time: KERAS_BACKEND=jax in a process
 # where `import tensorflow` fails (tests/jax_backend.py), as on a GPU machine without TensorFlow.
-# It runs with 8 simulated CPU devices, for lmbook.parallel's distributed tests.
+# It runs with 8 simulated CPU devices, for lmbook.parallel's distributed tests.  It repeats the
+# fast tier only: a test marked slow trains for longer through the same code paths that the fast
+# ones exercise, and the JAX run's budget is 4 minutes (CONTRIBUTING).
 # pytest exits 5 when it collects no test, and make then fails too.  Then the GPU suite's smoke
-# run: its code path for a few steps on this CPU, TensorFlow blocked.
+# run: its code path for a few steps of a one-block GPT on this CPU, TensorFlow blocked.
 JAX_MODULES := models transformer training generate perplexity text recipes presets parallel masked_lm lora finetune entities
 test-jax: install
-	PYTHONPATH=tests $(PY) -m pytest -p jax_backend --doctest-modules \
+	PYTHONPATH=tests $(PY) -m pytest -p jax_backend -m "not slow" --doctest-modules \
 		$(JAX_MODULES:%=tests/test_%.py) $(JAX_MODULES:%=lmbook/%.py)
 	$(PY) benchmarks/gpu_suite.py --smoke
 

@@ -61,8 +61,9 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     spec = recipe("gpt", "tiny_shakespeare", "full")
     timing_steps = args.timing_steps
-    if args.smoke:            # the same code path, shrunk to seconds on a CPU
-        spec = dataclasses.replace(spec, steps=10, batch_size=4)
+    if args.smoke:            # the same code path, shrunk to seconds on a CPU: a one-block GPT
+        spec = dataclasses.replace(spec, steps=10, batch_size=4, layers=1, d_model=64, num_heads=2,
+                                   seq_len=64)
         timing_steps = 2
     keras.utils.set_random_seed(spec.seed)
     env = environment_info()
