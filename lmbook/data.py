@@ -51,6 +51,7 @@ __all__ = [
     "load_peoples_daily",
     "load_tiny_shakespeare",
     "load_tiny_shakespeare_lines",
+    "ngram_corpora",
     "peoples_daily_articles",
     "peoples_daily_stream",
     "peoples_daily_words",
@@ -328,6 +329,25 @@ def peoples_daily_words(split: str | None = None) -> list[list[str]]:
         ['迈向', '充满', '希望']
     """
     return [[word for word, _ in sentence] for sentence in load_peoples_daily(split)]
+
+
+def ngram_corpora(split: str) -> dict[str, list[list[str]]]:
+    """Chapter 2's four corpora of ``split``, as sentences of tokens: Tiny Shakespeare's lines
+    as characters and as words (split at spaces), People's Daily's sentences as characters and
+    as gold (PKU) words.
+
+    Taught in chapter 2; ``benchmarks/smoothing.py`` sweeps the smoothings over the same four.
+
+    Example:
+        >>> corpora = ngram_corpora("validation")
+        >>> list(corpora)
+        ['English char', 'English word', 'Chinese char', 'Chinese word']
+        >>> corpora["English word"][2], corpora["Chinese char"][0][:4]
+        (['Good', 'morrow,', 'neighbour', 'Baptista.'], ['●', '单', '程', '运'])
+    """
+    lines, words = load_tiny_shakespeare_lines(split), peoples_daily_words(split)
+    return {"English char": [list(line) for line in lines], "English word": [line.split() for line in lines],
+            "Chinese char": [list("".join(sentence)) for sentence in words], "Chinese word": words}
 
 
 def peoples_daily_stream(split: str | None = None) -> str:

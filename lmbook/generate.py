@@ -8,8 +8,10 @@ feeds it the prompt, turns the last position's logits into a distribution with
 time.  ``temperature=0`` is greedy decoding.  A model with a window (a GPT, see
 :func:`lmbook.models.context_window`) is fed only the last tokens that fit in it, as nanoGPT's
 ``generate`` does, right-padded to the window so that one compiled function serves every
-step; a recurrent model reads the whole text, and a stateful one (batch size 1) reads the
-prompt once and then one new token per step, its state carrying the rest.
+step; a GPT built from lmbook's layers instead reads one new token per step with a
+key/value cache (chapter 4) until its window is full.  A recurrent model reads the whole
+text, and a stateful one (batch size 1) reads the prompt once and then one new token per
+step, its state carrying the rest.
 
 Example:
     >>> probs = next_token_probs(np.array([2.0, 1.0, 0.0]), temperature=1.0, top_k=2)
@@ -20,13 +22,14 @@ Example:
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 
 from lmbook.checks import check_int, check_rate
-from lmbook.models import context_window, logits, reset_states, stateful_batch_size
+from lmbook.models import WindowedLM, context_window, logits, reset_states, stateful_batch_size
 
 __all__ = ["generate", "next_token_probs"]
 
@@ -125,12 +128,15 @@ def generate(
     if stateful:
         reset_states(model)
     rng = np.random.default_rng(seed)
+    cached = _CachedGPT.of(model) if seq_len == window and len(ids) < (window or 0) else None
     for step in range(max_new_tokens):
         if stateful:                       # the state holds the text so far: feed only what is new
             fed = ids if step == 0 else ids[-1:]
         else:
             fed = ids[-seq_len:] if seq_len else ids
-        if window:   # always the window's shape, right-padded: one compiled function for every step
+        if cached is not None and len(ids) <= window:   # the cache holds the keys and values so far
+            last = cached.extend(ids)
+        elif window:   # always the window's shape, right-padded: one compiled function for every step
             row = np.zeros((1, window), "int32")
             row[0, :len(fed)] = fed
             last = logits(model, row)[0, len(fed) - 1]      # causal: the padding after it is never read
@@ -153,3 +159,65 @@ def _is_stateful(model) -> bool:
         raise ValueError(f"a stateful model must have a batch size of 1 to generate, "
                          f"got {stateful_batch_size(model)}")
     return True
+
+
+class _CachedGPT:
+    """A GPT of :func:`lmbook.models.gpt_lm` (lmbook's layers) decoding one token per step.
+
+    Its blocks keep the keys and values of every position read so far in a cache of the
+    window's length (chapter 4), so each step computes one position instead of the whole
+    window.  The step is one compiled function of fixed shapes (a token, its position and the
+    cache), built once per model.
+    """
+
+    _steps: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __init__(self, step: _GPTStep, cache_shape: tuple):
+        self.step, self.cache, self.read = step, np.zeros(cache_shape, "float32"), 0
+
+    @classmethod
+    def of(cls, model) -> _CachedGPT | None:
+        """A fresh cache for ``model``, or ``None`` if it is not a GPT built from lmbook's layers."""
+        from lmbook.transformer import DecoderBlock, TokenAndPositionEmbedding
+
+        names = [layer.name for layer in model.layers] if isinstance(model, WindowedLM) else []
+        if "embedding" not in names or "final_norm" not in names:
+            return None
+        blocks = [layer for layer in model.layers if layer.name.startswith("block_")]
+        if not isinstance(model.get_layer("embedding"), TokenAndPositionEmbedding) or not blocks or \
+                not all(isinstance(block, DecoderBlock) for block in blocks):
+            return None
+        if model not in cls._steps:
+            cls._steps[model] = _GPTStep(model.get_layer("embedding"), blocks, model.get_layer("final_norm"))
+        step = cls._steps[model]
+        heads = blocks[0].attention.num_heads
+        return cls(step, (1, len(blocks), 2, heads, model.seq_len, step.embedding.d_model // heads))
+
+    def extend(self, ids: list[int]) -> np.ndarray:
+        """Read the ids not read yet (at most the window's length in all); the last one's logits."""
+        for i in range(self.read, len(ids)):
+            out, self.cache = self.step.predict_on_batch(
+                [np.array([[ids[i]]], "int32"), np.array([i], "int32"), self.cache])
+            self.read += 1
+        return keras.ops.convert_to_numpy(out)[0, -1]
+
+
+class _GPTStep(keras.Model):
+    """One decoding step of a GPT's layers (shared, not copied): ``(token (1, 1), position (1,),
+    cache)`` → ``(logits (1, 1, V), new cache)``, compiled by ``predict_on_batch``."""
+
+    def __init__(self, embedding, blocks, norm):
+        super().__init__(name="gpt_step")
+        self.embedding, self.blocks, self.norm = embedding, blocks, norm
+
+    def call(self, inputs):
+        """Embed the token at its position, run every block on its slice of the cache."""
+        from keras import ops
+
+        token, position, cache = inputs
+        index = position[0]
+        x, caches = self.embedding(token, start=index), []
+        for n, block in enumerate(self.blocks):
+            x, block_cache = block(x, cache=cache[:, n], cache_index=index)
+            caches.append(ops.cast(block_cache, "float32"))
+        return self.embedding(self.norm(x), reverse=True), ops.stack(caches, axis=1)

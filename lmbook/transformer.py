@@ -186,10 +186,28 @@ class SelfAttention(keras.layers.Layer):
         self.attention_output.build((*input_shape[:-1], *head_shape[1:]))
         self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
 
-    def call(self, x, padding_mask=None, training=None, return_attention_scores=False):
-        """Attend; optionally also return the weights ``(B, heads, T, T)``."""
+    def call(self, x, padding_mask=None, training=None, return_attention_scores=False, cache=None,
+             cache_index=None):
+        """Attend; optionally also return the weights ``(B, heads, T, T)``.
+
+        With a key/value ``cache`` ``(B, 2, heads, W, d_k)`` (causal layers only), ``x`` holds
+        the tokens at positions ``cache_index, cache_index + 1, …``: their keys and values are
+        written into the cache at those positions, each query attends to the cache's
+        positions up to its own, and the call returns ``(y, new_cache)``
+        (:func:`lmbook.generate.generate` decodes one token per step this way, chapter 4).
+        """
         q, k, v = (ops.transpose(p(x), (0, 2, 1, 3)) for p in (self.query, self.key, self.value))
         length = ops.shape(x)[1]
+        if cache is not None:
+            if not self.causal:
+                raise ValueError("a key/value cache needs a causal layer: an encoder reads every position")
+            start = (0, 0, cache_index, 0)
+            keys = ops.slice_update(cache[:, 0], start, ops.cast(k, cache.dtype))
+            values = ops.slice_update(cache[:, 1], start, ops.cast(v, cache.dtype))
+            positions = ops.arange(ops.shape(keys)[2])[None, :] <= cache_index + ops.arange(length)[:, None]
+            weights = attention_weights(q, keys, positions)
+            y = ops.matmul(ops.cast(weights, v.dtype), ops.cast(values, v.dtype))
+            return self.attention_output(ops.transpose(y, (0, 2, 1, 3))), ops.stack([keys, values], axis=1)
         mask = ops.tril(ops.ones((length, length), dtype="bool")) if self.causal else None
         if padding_mask is not None:   # (B, T) → (B, 1, 1, T): no query looks at a padding key
             keys = ops.cast(padding_mask, "bool")[:, None, None, :]
@@ -265,12 +283,17 @@ class TransformerBlock(keras.layers.Layer):
             layer.build(input_shape)
         self.mlp_out.build((*input_shape[:-1], self.hidden_dim))
 
-    def call(self, x, padding_mask=None, training=None):
-        """The two residual updates."""
-        attended = self.attention(self.norm1(x), padding_mask=padding_mask, training=training)
+    def call(self, x, padding_mask=None, training=None, cache=None, cache_index=None):
+        """The two residual updates; with a key/value ``cache`` (see :class:`SelfAttention`),
+        ``(output, new_cache)``."""
+        if cache is None:
+            attended = self.attention(self.norm1(x), padding_mask=padding_mask, training=training)
+        else:
+            attended, cache = self.attention(self.norm1(x), cache=cache, cache_index=cache_index)
         x = x + self.residual_dropout(attended, training=training)
         mlp = self.mlp_out(self.mlp_in(self.norm2(x)))
-        return x + self.residual_dropout(mlp, training=training)
+        x = x + self.residual_dropout(mlp, training=training)
+        return x if cache is None else (x, cache)
 
     def get_config(self):
         """Constructor arguments, for saving."""
@@ -339,18 +362,20 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.tokens = self.add_weight((self.vocab_size, self.d_model), INIT, name="tokens")
         self.positions = self.add_weight((self.seq_len, self.d_model), INIT, name="positions")
 
-    def call(self, x, reverse=False):
-        """Embed ids, or (``reverse=True``) map hidden states to logits."""
+    def call(self, x, reverse=False, start=0):
+        """Embed ids at positions ``start, start + 1, …``, or (``reverse=True``) map hidden
+        states to logits.  ``start`` is where a key/value-cached step resumes (chapter 4)."""
         if reverse:   # in float32 even under mixed precision: the softmax needs the logits' precision
             return ops.matmul(ops.cast(x, "float32"), ops.cast(ops.transpose(self.tokens), "float32"))
         check_length(x, self.seq_len)
-        # Rows 0..T-1, by position, never by token id.  A slice, not a gather: a TensorFlow
-        # graph traced for any length still fails on a long input (a gather on a GPU would
-        # return zeros).
-        positions = ops.slice(ops.convert_to_tensor(self.positions), (0, 0), (ops.shape(x)[-1], self.d_model))
+        # Rows start..start+T-1, by position, never by token id.  A slice, not a gather: a
+        # TensorFlow graph traced for any length still fails on a long input (a gather on a GPU
+        # would return zeros).
+        table = ops.convert_to_tensor(self.positions)
+        positions = ops.slice(table, (start, 0), (ops.shape(x)[-1], self.d_model))
         return ops.take(self.tokens, x, axis=0) + positions
 
-    def compute_output_spec(self, x, reverse=False):
+    def compute_output_spec(self, x, reverse=False, start=0):
         """The output's shape without running :meth:`call`; checks a known length too."""
         if reverse:
             return keras.KerasTensor((*x.shape[:-1], self.vocab_size), dtype="float32")

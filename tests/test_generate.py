@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from lmbook.generate import generate, next_token_probs
-from lmbook.models import gpt_lm, recurrent_lm
+from lmbook.generate import _CachedGPT, generate, next_token_probs
+from lmbook.models import gpt_lm, logits, recurrent_lm
+from lmbook.transformer import CausalSelfAttention, SelfAttention
 
 LOGITS = np.log(np.array([0.5, 0.3, 0.15, 0.05]))
 
@@ -116,3 +117,29 @@ def test_a_stateful_model_generates_as_if_it_reread_the_whole_text():
     assert (out == generate(reader, prompt, max_new_tokens=4, seed=3)).all()   # the state is reset
     with pytest.raises(ValueError, match="batch size of 1 to generate, got 2"):
         generate(recurrent_lm(12, "gru", units=4, stateful_batch_size=2), prompt, max_new_tokens=1)
+
+
+@pytest.mark.filterwarnings("ignore:You are using a softmax over axis -1")   # the first position: one key
+def test_a_gpt_decodes_with_a_key_value_cache_as_the_whole_window_would():
+    gpt = gpt_lm(12, seq_len=8, d_model=16, num_heads=2, layers=2)
+    ids = [3, 1, 4, 1, 5, 9, 2, 6]
+    cached = _CachedGPT.of(gpt)
+    for t in range(1, len(ids) + 1):        # one new position per step: the full pass's last logits
+        full = logits(gpt, np.array([ids[:t]], "int32"))[0, -1]
+        np.testing.assert_allclose(cached.extend(ids[:t]), full, rtol=1e-5, atol=1e-5)
+    for sampling in ({"temperature": 0}, {"temperature": 1.0, "seed": 3}):
+        windowed = Recorder(gpt)            # not a GPT of lmbook's layers to generate: no cache
+        expected = generate(windowed, [3, 1], max_new_tokens=12, **sampling)   # into and past the window
+        assert generate(gpt, [3, 1], max_new_tokens=12, **sampling).tolist() == expected.tolist()
+        assert windowed.lengths == [8] * 12
+    keras_hub_gpt = gpt_lm(12, seq_len=8, d_model=16, num_heads=2, layers=1, layers_from="keras_hub")
+    assert _CachedGPT.of(keras_hub_gpt) is None
+    assert _CachedGPT.of(recurrent_lm(12, "gru", units=8)) is None
+
+
+def test_only_a_causal_attention_takes_a_cache():
+    x, cache = np.zeros((1, 1, 8), "float32"), np.zeros((1, 2, 2, 4, 4), "float32")
+    y, new_cache = CausalSelfAttention(num_heads=2)(x, cache=cache, cache_index=0)
+    assert tuple(y.shape) == (1, 1, 8) and tuple(new_cache.shape) == (1, 2, 2, 4, 4)
+    with pytest.raises(ValueError, match="a key/value cache needs a causal layer"):
+        SelfAttention(num_heads=2)(x, cache=cache, cache_index=0)
