@@ -1,9 +1,9 @@
 """The result files: measured figures that the chapters read rather than recompute.
 
 The benchmarks under ``benchmarks/`` write small JSON files into this package's folder
-(``smoothing.json`` for chapter 2, ``finetune-quick.json`` for chapter 8,
-``leaderboard.json`` for chapter 7, ``gpu_suite-*.json`` for chapters 3, 4 and 6), and the package ships them as package data,
-so that an installed lmbook, on Colab for instance, prints the same figures as a checkout,
+(``smoothing.json`` for chapter 2, ``finetune-quick.json`` for chapter 8, ``leaderboard.json``
+for chapter 7, ``gpu_suite-*.json`` for chapters 3, 4 and 6), and the package ships them as
+package data, so that an installed lmbook, on Colab for instance, prints the same figures as a checkout,
 with no network.  ``LMBOOK_RESULTS_DIR`` points every reader and writer at another folder.
 
 Taught in chapters 2, 7 and 8 (where each figure of a table comes from).
