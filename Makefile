@@ -39,8 +39,10 @@ test-fast: install
 # The backend-agnostic modules' tests and doctests, a second time: KERAS_BACKEND=jax in a process
 # where `import tensorflow` fails (tests/jax_backend.py), as on a GPU machine without TensorFlow.
 # It runs with 8 simulated CPU devices, for lmbook.parallel's distributed tests.  It repeats the
-# fast tier only: a test marked slow trains for longer through the same code paths that the fast
-# ones exercise, and the JAX run's budget is 4 minutes (CONTRIBUTING).
+# fast tier only, for the JAX run's 4-minute budget (CONTRIBUTING): the 13 tests marked slow here
+# (every fine-tuning method saved and reloaded, what each one trains, gradual unfreezing, ULMFiT,
+# the NER tagger on long texts, the encoder preset, a resumed preset build) run under TensorFlow
+# only, and two-process training's workers run JAX in either run.
 # pytest exits 5 when it collects no test, and make then fails too.  Then the GPU suite's smoke
 # run: its code path for a few steps of a one-block GPT on this CPU, TensorFlow blocked.
 JAX_MODULES := models transformer training generate perplexity text recipes presets parallel masked_lm lora finetune entities

@@ -219,5 +219,5 @@ class _GPTStep(keras.Model):
         x, caches = self.embedding(token, start=index), []
         for n, block in enumerate(self.blocks):
             x, block_cache = block(x, cache=cache[:, n], cache_index=index)
-            caches.append(ops.cast(block_cache, "float32"))
+            caches.append(block_cache)
         return self.embedding(self.norm(x), reverse=True), ops.stack(caches, axis=1)

@@ -198,23 +198,24 @@ class SelfAttention(keras.layers.Layer):
         """
         q, k, v = (ops.transpose(p(x), (0, 2, 1, 3)) for p in (self.query, self.key, self.value))
         length = ops.shape(x)[1]
-        if cache is not None:
+        if cache is not None:       # write this step's keys and values, then attend over the cache
             if not self.causal:
                 raise ValueError("a key/value cache needs a causal layer: an encoder reads every position")
             start = (0, 0, cache_index, 0)
-            keys = ops.slice_update(cache[:, 0], start, ops.cast(k, cache.dtype))
-            values = ops.slice_update(cache[:, 1], start, ops.cast(v, cache.dtype))
-            positions = ops.arange(ops.shape(keys)[2])[None, :] <= cache_index + ops.arange(length)[:, None]
-            weights = attention_weights(q, keys, positions)
-            y = ops.matmul(ops.cast(weights, v.dtype), ops.cast(values, v.dtype))
-            return self.attention_output(ops.transpose(y, (0, 2, 1, 3))), ops.stack([keys, values], axis=1)
-        mask = ops.tril(ops.ones((length, length), dtype="bool")) if self.causal else None
+            cache = ops.stack([ops.slice_update(cache[:, i], start, ops.cast(new, cache.dtype))
+                               for i, new in enumerate((k, v))], axis=1)
+            k, v = ops.cast(cache[:, 0], v.dtype), ops.cast(cache[:, 1], v.dtype)
+            mask = ops.arange(ops.shape(k)[2])[None, :] <= cache_index + ops.arange(length)[:, None]
+        else:
+            mask = ops.tril(ops.ones((length, length), dtype="bool")) if self.causal else None
         if padding_mask is not None:   # (B, T) → (B, 1, 1, T): no query looks at a padding key
             keys = ops.cast(padding_mask, "bool")[:, None, None, :]
             mask = keys if mask is None else ops.logical_and(mask, keys)
         weights = attention_weights(q, k, mask)
         y = ops.matmul(ops.cast(self.attention_dropout(weights, training=training), v.dtype), v)
         y = self.attention_output(ops.transpose(y, (0, 2, 1, 3)))
+        if cache is not None:
+            return y, cache
         return (y, weights) if return_attention_scores else y
 
     def get_config(self):
@@ -286,10 +287,10 @@ class TransformerBlock(keras.layers.Layer):
     def call(self, x, padding_mask=None, training=None, cache=None, cache_index=None):
         """The two residual updates; with a key/value ``cache`` (see :class:`SelfAttention`),
         ``(output, new_cache)``."""
-        if cache is None:
-            attended = self.attention(self.norm1(x), padding_mask=padding_mask, training=training)
-        else:
-            attended, cache = self.attention(self.norm1(x), cache=cache, cache_index=cache_index)
+        attended = self.attention(self.norm1(x), padding_mask=padding_mask, training=training, cache=cache,
+                                  cache_index=cache_index)
+        if cache is not None:
+            attended, cache = attended
         x = x + self.residual_dropout(attended, training=training)
         mlp = self.mlp_out(self.mlp_in(self.norm2(x)))
         x = x + self.residual_dropout(mlp, training=training)
